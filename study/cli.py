@@ -1,0 +1,80 @@
+"""The `study` command line: a thin layer over the Python API, one module per command group."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from analysis.errors import InputError as AnalysisInputError
+from study.errors import StudyError
+from trainers.errors import InputError as TrainersInputError
+
+# Each module under study/commands/ has `register(subparsers)`; heavy imports stay in handlers.
+COMMAND_MODULES = (
+    "plan",
+    "run",
+    "status",
+    "best",
+    "analyze",
+    "data",
+    "inspect_batches",
+    "eval_embeddings",
+    "eval",
+    "search",
+)
+
+USER_ERRORS = (StudyError, TrainersInputError, AnalysisInputError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="study",
+        description="Scaling studies of hybrid-batch multilingual contrastive training (XM3600).",
+        epilog="Example: study plan configs/demo.yaml",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"study.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"study.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def add_command(
+    sub: argparse._SubParsersAction, name: str, help: str, example: str
+) -> argparse.ArgumentParser:
+    """Add a subcommand whose --help ends with a usage example."""
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog=f"Example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `study` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
