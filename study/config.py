@@ -31,7 +31,9 @@ class DataConfig(_Strict):
     """Training and evaluation corpora (canonical corpus dirs, or the embedded corpus)."""
 
     train: str = Field("synthetic", description="canonical corpus dir, or 'synthetic'")
-    eval: str = Field("synthetic", description="canonical corpus dir, or 'synthetic' (its eval split)")
+    eval: str = Field(
+        "synthetic", description="canonical corpus dir, or 'synthetic' (its eval split)"
+    )
     synthetic: SyntheticConfig = SyntheticConfig()
     languages: list[str] | None = Field(None, description="training languages; default: all")
     subset_seed: int = 0
@@ -98,8 +100,17 @@ class ResourcesConfig(_Strict):
 class AnalysisConfig(_Strict):
     """What the report plots and fits."""
 
-    tradeoff: list[tuple[str, str]] = [("mono.t2t.map", "cross.t2t.map"), ("mono.t2i.r1", "cross.t2t.r1")]
-    metrics: list[str] = ["mono.t2i.r1", "mono.t2t.map", "cross.t2t.r1", "cross.t2t.map", "multi.t2t.map"]
+    tradeoff: list[tuple[str, str]] = [
+        ("mono.t2t.map", "cross.t2t.map"),
+        ("mono.t2i.r1", "cross.t2t.r1"),
+    ]
+    metrics: list[str] = [
+        "mono.t2i.r1",
+        "mono.t2t.map",
+        "cross.t2t.r1",
+        "cross.t2t.map",
+        "multi.t2t.map",
+    ]
     fit: Literal["saturating", "power"] = "saturating"
     bootstrap: int = Field(200, ge=0)
 
@@ -145,7 +156,9 @@ def _key_line(text: str, loc: tuple) -> int | None:
             if match is None:
                 break
             line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:
@@ -186,7 +199,9 @@ def _describe(err: dict, where: str, text: str) -> str:
 
 def _apply_override(raw: dict, assignment: str) -> None:
     if "=" not in assignment:
-        raise StudyError(f"--set {assignment!r}: expected key=value, e.g. --set train.batch_size=32")
+        raise StudyError(
+            f"--set {assignment!r}: expected key=value, e.g. --set train.batch_size=32"
+        )
     key, value = assignment.split("=", 1)
     node = raw
     parts = key.strip().split(".")
@@ -197,7 +212,9 @@ def _apply_override(raw: dict, assignment: str) -> None:
     try:
         node[parts[-1]] = yaml.safe_load(value)
     except yaml.YAMLError as exc:
-        raise StudyError(f"--set {key}: value {value!r} is not valid YAML ({exc.problem})") from None
+        raise StudyError(
+            f"--set {key}: value {value!r} is not valid YAML ({exc.problem})"
+        ) from None
 
 
 def parse_config(raw: Any, where: str = "<config>", text: str = "") -> StudyConfig:
@@ -207,7 +224,9 @@ def parse_config(raw: Any, where: str = "<config>", text: str = "") -> StudyConf
     try:
         return StudyConfig.model_validate(raw)
     except ValidationError as exc:
-        raise StudyError(_describe(exc.errors()[0], where, text)) from None
+        # An unknown key often explains a "missing" one (a typo): report it first.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        raise StudyError(_describe(errors[0], where, text)) from None
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> StudyConfig:

@@ -1,0 +1,106 @@
+"""Grid expansion and up-front checks of a study against its data (no Ray needed)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from study.config import StudyConfig
+from study.errors import StudyError
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial of the grid: the Tune parameters of docs/architecture.md."""
+
+    arm: str
+    alpha: float | None
+    data_size: int
+    seed: int
+
+    def as_params(self) -> dict:
+        """The trial's Tune parameters."""
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name, e.g. `hybrid-a0.5-N1000-s0`."""
+        alpha = f"-a{self.alpha:g}" if self.alpha is not None else ""
+        return f"{self.arm}{alpha}-N{self.data_size}-s{self.seed}"
+
+
+@dataclass(frozen=True)
+class CorpusSummary:
+    """What the up-front checks need to know of the training corpus."""
+
+    where: str
+    num_items: int
+    languages: tuple[str, ...]
+
+
+def expand_grid(cfg: StudyConfig) -> list[TrialSpec]:
+    """Hybrid over sizes x alphas x seeds, each baseline arm over sizes x seeds, pretrained once."""
+    sweep = cfg.sweep
+    trials: list[TrialSpec] = []
+    for arm in sweep.arms:
+        if arm == "pretrained":
+            trials += [TrialSpec(arm, None, 0, 0)]
+            continue
+        alphas = sweep.mix_ratios if arm == "hybrid" else [None]
+        trials += [
+            TrialSpec(arm, alpha, n, seed)
+            for n in sweep.data_sizes
+            for alpha in alphas
+            for seed in sweep.seeds
+        ]
+    return trials
+
+
+def summarize_train_corpus(cfg: StudyConfig) -> CorpusSummary | None:
+    """Item count and languages of the training corpus without loading it; None if not there yet."""
+    if cfg.data.train == "synthetic":
+        from study.data.synthetic import LANGUAGES
+
+        return CorpusSummary("data.synthetic", cfg.data.synthetic.items, tuple(LANGUAGES))
+    manifest = Path(cfg.data.train).expanduser() / "manifest.json"
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+        return CorpusSummary(str(manifest), int(meta["num_items"]), tuple(meta["languages"]))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StudyError(
+            f"{manifest}: corrupt corpus manifest ({exc}); re-import the corpus"
+        ) from None
+
+
+def check_against_data(cfg: StudyConfig, corpus: CorpusSummary) -> None:
+    """Fail early on sizes larger than the corpus and languages it lacks."""
+    too_big = [n for n in cfg.sweep.data_sizes if n > corpus.num_items]
+    if too_big:
+        raise StudyError(
+            f"sweep.data_sizes: {too_big[0]} is larger than the training corpus "
+            f"({corpus.num_items} items, {corpus.where}); use sizes up to {corpus.num_items}"
+        )
+    unknown = [lang for lang in cfg.data.languages or [] if lang not in corpus.languages]
+    if unknown:
+        raise StudyError(
+            f"data.languages: unknown language '{unknown[0]}' (the corpus has "
+            f"{', '.join(corpus.languages)})"
+        )
+    if "clip-en" in cfg.sweep.arms and "en" not in (cfg.data.languages or corpus.languages):
+        raise StudyError("sweep.arms: 'clip-en' needs English ('en') among the training languages")
+
+
+def plan(cfg: StudyConfig, *, require_data: bool = True) -> list[TrialSpec]:
+    """Validate a study against its data (if present, or required) and return its trial list."""
+    corpus = summarize_train_corpus(cfg)
+    if corpus is not None:
+        check_against_data(cfg, corpus)
+    elif require_data:
+        raise StudyError(
+            f"data.train: no canonical corpus at {cfg.data.train} (manifest.json missing); import "
+            "one with `study data ...` or use 'synthetic'"
+        )
+    return expand_grid(cfg)
