@@ -1,0 +1,56 @@
+"""`study status RUN`: a table of a study's trials with states, steps, key metrics and errors."""
+
+from __future__ import annotations
+
+import argparse
+
+KEY_METRICS = ("mono.t2i.r1", "mono.t2t.map", "cross.t2t.r1", "cross.t2t.map")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `status` subcommand."""
+    from study.cli import add_command
+
+    p = add_command(
+        sub,
+        "status",
+        "Show a study's trials: state, step, key metrics, errors.",
+        "study status runs/demo",
+    )
+    p.add_argument("run", help="run directory or URI (<storage>/<name>), or the study config")
+    p.set_defaults(func=handle)
+
+
+def format_status(records: list) -> str:
+    """The status table as text (one line per trial, errors in full on their own lines)."""
+    head = f"{'trial':<12} {'arm':<8} {'alpha':>5} {'N':>7} {'seed':>4} {'state':<10} {'step':>6}"
+    head += "".join(f" {m:>13}" for m in KEY_METRICS)
+    lines = [head]
+    for r in sorted(
+        records, key=lambda r: (r.params["arm"], r.params["alpha"] or 0, r.params["data_size"])
+    ):
+        p, last = r.params, r.last_result
+        alpha = "-" if p["alpha"] is None else f"{p['alpha']:g}"
+        step = last.get("steps", last.get("step", ""))
+        line = f"{r.trial_id:<12} {p['arm']:<8} {alpha:>5} {p['data_size']:>7} {p['seed']:>4} "
+        line += f"{r.status:<10} {step!s:>6}"
+        line += "".join(f" {last[m]:>13.3f}" if m in last else f" {'':>13}" for m in KEY_METRICS)
+        lines.append(line)
+        if r.error:
+            lines.append(f"{'':<12} error: {r.error}")
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    lines.append(", ".join(f"{n} {state.lower()}" for state, n in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Print the status table."""
+    from study.results import read_trials
+    from study.run_dir import TUNE_DIR, locate_run
+
+    loc = locate_run(args.run)
+    print(f"run: {loc.uri}")
+    print(format_status(read_trials(loc.storage, f"{loc.name}/{TUNE_DIR}")))
+    return 0

@@ -1,0 +1,39 @@
+"""Locate a study run from a user's argument: a run directory or URI, or a study config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from study.errors import StudyError
+from study.storage import Storage, resolve_storage
+
+TUNE_DIR = "tune"
+TRAIN_DIR = "train"
+
+
+@dataclass(frozen=True)
+class RunLocation:
+    """A study run inside its storage."""
+
+    storage: Storage
+    name: str
+
+    @property
+    def uri(self) -> str:
+        """The run as users name it (a path or URI)."""
+        return self.storage.ray_join(self.name)
+
+
+def locate_run(arg: str) -> RunLocation:
+    """`runs/demo`, `s3://bucket/runs/demo` or a study config (its storage and name)."""
+    if arg.endswith((".yaml", ".yml")):
+        from study.config import load_config
+
+        cfg = load_config(arg)
+        loc = RunLocation(resolve_storage(cfg.resources.storage), cfg.name)
+    else:
+        parent, _, name = arg.rstrip("/").rpartition("/")
+        loc = RunLocation(resolve_storage(parent or "."), name)
+    if not loc.storage.exists(loc.name, TUNE_DIR):
+        raise StudyError(f"{arg}: not a study run (no {TUNE_DIR}/ inside); pass runs/<study name>")
+    return loc
