@@ -1,0 +1,226 @@
+"""Hybrid-batch (mono / cross) and CLIP pair samplers over a subset, identical on every rank.
+
+Scheme. Every rank runs the same deterministic simulation of the *global* batch and keeps its
+slice, so ranks agree without communicating:
+
+1. Epoch e visits the arm's pool (the subset's items that can form a pair in the arm) in a
+   permutation fixed by (seed, e); each item is taken exactly once per epoch.
+2. Step s draws from an RNG seeded by (seed, s): the batch type (mono with probability alpha,
+   else cross) and the mono language (uniform over the languages the subset has, or
+   proportional / temperature sampling, see `trainers.language_sampling`).
+3. The step takes the first k = min(batch_size, items left) unused items, in epoch order, among
+   those that fit the batch: items that have the language (mono), items with 2+ languages
+   (cross), any pool item (clip, clip-en). Fallback, deterministic: when too few fitting items
+   are left, the step becomes a mono batch in the language with the most unused items (ties: the
+   first language) and takes up to k of them. Items lacking a language therefore wait for a
+   later batch rather than being paired in it, and an epoch has ceil(pool / batch_size) steps
+   unless coverage is so uneven that no language can fill a batch (then a few short steps more).
+4. The same step RNG draws each pair's languages and captions for all k items, then rank r keeps
+   items [r*k // W, (r+1)*k // W): the global batch does not depend on the world size, so a
+   state saved with one world size resumes with another.
+
+Pairs: mono in l: image-text with caption c1 in l; text-text (c1, c2), c2 != c1, both in l, only
+for items with 2+ captions in l. Cross: ordered (a, b), a != b, uniform over the item's
+languages; image-text with caption ca in a; text-text (ca, cb). clip: image-text only, language
+uniform over the item's languages. clip-en: image-text only, English; items without English are
+not in the pool. Alpha 0 keeps only items with 2+ languages in the pool.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from trainers.batch import CaptionIndex, PairBatch
+from trainers.caption_table import CaptionTable
+from trainers.epoch_pool import EpochPool
+from trainers.errors import InputError
+from trainers.language_sampling import language_probabilities
+
+ARMS = ("hybrid", "clip", "clip-en")
+STATE_VERSION = 1
+
+
+def _language_ids(index: CaptionIndex, languages: Sequence[str] | None) -> np.ndarray:
+    """Index codes of the training languages (all of the corpus when None)."""
+    if languages is None:
+        return np.arange(len(index.languages))
+    known = {code: i for i, code in enumerate(index.languages)}
+    unknown = [code for code in languages if code not in known]
+    if unknown:
+        raise InputError(
+            f"data.languages: unknown language '{unknown[0]}'; the corpus has "
+            f"{', '.join(index.languages)}"
+        )
+    return np.array([known[code] for code in dict.fromkeys(languages)], dtype=np.int64)
+
+
+class PairSampler:
+    """This rank's share of each global step's pairs for one arm, with exact save and resume."""
+
+    def __init__(
+        self,
+        index: CaptionIndex,
+        items: np.ndarray,
+        *,
+        arm: str,
+        alpha: float | None,
+        batch_size: int,
+        rank: int = 0,
+        world_size: int = 1,
+        seed: int = 0,
+        languages: Sequence[str] | None = None,
+        language_sampling: str = "uniform",
+        language_temperature: float = 0.3,
+    ) -> None:
+        if arm not in ARMS:
+            raise InputError(
+                f"unknown arm '{arm}' for a pair sampler; use one of {', '.join(ARMS)}"
+            )
+        if arm == "hybrid" and not (alpha is not None and 0.0 <= alpha <= 1.0):
+            raise InputError(f"alpha {alpha} is outside [0, 1]; use a value between 0 and 1")
+        if not 0 <= rank < world_size or batch_size < 1 or batch_size % world_size:
+            raise InputError(
+                f"batch size {batch_size} must be a positive multiple of the world size "
+                f"{world_size}, and rank {rank} below it"
+            )
+        # The clip arms ignore alpha (their trial parameters carry None).
+        self.arm, self.batch_size = arm, int(batch_size)
+        self.alpha = float(alpha) if arm == "hybrid" else 0.0
+        self.rank, self.world_size, self.seed = rank, world_size, int(seed)
+        self.items = np.asarray(items, dtype=np.int64)
+        lang_ids = _language_ids(index, languages)
+        self.languages = tuple(index.languages[i] for i in lang_ids)
+        self.table = CaptionTable.build(index, self.items, lang_ids)
+        has = self.table.has
+        num_langs = self.table.num_langs
+        self._en = self.languages.index("en") if "en" in self.languages else -1
+        if arm == "clip-en" and self._en < 0:
+            raise InputError("arm 'clip-en' needs English ('en') among the training languages")
+        if arm == "clip-en":
+            pool = has[:, self._en]
+        elif arm == "hybrid" and self.alpha == 0.0:
+            pool = num_langs >= 2
+        else:
+            pool = num_langs >= 1
+        if not pool.any():
+            raise InputError(
+                f"no item of the subset ({len(self.items)} items) can form a pair for arm "
+                f"'{arm}' in languages {', '.join(self.languages)}; check data.languages"
+            )
+        # Group columns: one per language (mono), then "2+ languages" (cross), then "any" (clip).
+        self._multi, self._any = len(self.languages), len(self.languages) + 1
+        groups = np.column_stack([has, num_langs >= 2, np.ones(len(has), dtype=bool)])
+        self.pool = EpochPool(groups & pool[:, None], self.seed)
+        probs = language_probabilities(
+            self.pool.groups[:, : self._multi].sum(axis=0), language_sampling, language_temperature
+        )
+        self._lang_cdf = np.cumsum(probs)
+        self.step = 0
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Global steps of one pass over the pool (see the module docstring for uneven coverage)."""
+        return -(-self.pool.size // self.batch_size)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the last batch came from."""
+        return self.pool.epoch
+
+    def next_batch(self) -> PairBatch:
+        """This rank's share of the next global step."""
+        if self.pool.left == 0:
+            self.pool.start(self.pool.epoch + 1)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(0, self.step)))
+        u_type, u_lang = rng.random(2)
+        k = min(self.batch_size, self.pool.left)
+        lang = min(int(np.searchsorted(self._lang_cdf, u_lang, side="right")), self._multi - 1)
+        if self.arm != "hybrid":
+            kind, group = "clip", self._any
+        elif u_type < self.alpha:
+            kind, group = "mono", lang
+        else:
+            kind, group = "cross", self._multi
+        if self.pool.remaining[group] < k:
+            lang = int(np.argmax(self.pool.remaining[: self._multi]))
+            kind, group, k = "mono", lang, min(k, int(self.pool.remaining[lang]))
+        chosen = self.pool.take(group, k)
+        draws = rng.random((k, 4))
+        lo, hi = self.rank * k // self.world_size, (self.rank + 1) * k // self.world_size
+        batch = self._pairs(kind, lang, chosen[lo:hi], draws[lo:hi])
+        self.step += 1
+        return batch
+
+    def _pairs(self, kind: str, lang: int, j: np.ndarray, u: np.ndarray) -> PairBatch:
+        """Pairs of subset items `j` for a batch of `kind`, from uniforms u [len(j), 4]."""
+        table = self.table
+        mono_lang = None
+        if kind == "mono":
+            count = table.count(j, lang)
+            c1 = (u[:, 0] * count).astype(np.int64)
+            it_rows = table.row(j, lang, c1)
+            two = count >= 2
+            c2 = (u[two, 1] * (count[two] - 1)).astype(np.int64)
+            c2 += c2 >= c1[two]
+            tt_items, tt_a, tt_b = j[two], it_rows[two], table.row(j[two], lang, c2)
+            mono_lang = self.languages[lang]
+        elif kind == "cross":
+            n = table.num_langs[j]
+            ra = (u[:, 0] * n).astype(np.int64)
+            rb = (u[:, 1] * (n - 1)).astype(np.int64)
+            rb += rb >= ra
+            a, b = table.item_langs[j, ra], table.item_langs[j, rb]
+            it_rows = table.row(j, a, (u[:, 2] * table.count(j, a)).astype(np.int64))
+            tt_b = table.row(j, b, (u[:, 3] * table.count(j, b)).astype(np.int64))
+            tt_items, tt_a = j, it_rows
+        else:
+            if self.arm == "clip-en":
+                a = np.full(len(j), self._en)
+            else:
+                a = table.item_langs[j, (u[:, 0] * table.num_langs[j]).astype(np.int64)]
+            it_rows = table.row(j, a, (u[:, 1] * table.count(j, a)).astype(np.int64))
+            tt_items = tt_a = tt_b = np.empty(0, dtype=np.int64)
+        return PairBatch(
+            step=self.step,
+            batch_type=kind,
+            mono_lang=mono_lang,
+            it_items=self.items[j],
+            it_rows=it_rows,
+            tt_items=self.items[tt_items],
+            tt_rows_a=tt_a,
+            tt_rows_b=tt_b,
+        )
+
+    def _fingerprint(self) -> dict:
+        """What a saved state must match to resume (the world size and rank may differ)."""
+        return {
+            "arm": self.arm,
+            "alpha": self.alpha,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "languages": list(self.languages),
+            "items_crc": zlib.crc32(self.items.tobytes()),
+            "lang_cdf": self._lang_cdf.tolist(),
+        }
+
+    def state_dict(self) -> dict:
+        """Plain, picklable state: step, epoch, used items and group pointers."""
+        return {
+            "version": STATE_VERSION,
+            "step": self.step,
+            "pool": self.pool.state_dict(),
+            "fingerprint": self._fingerprint(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume exactly where `state_dict` was taken (same arm, alpha, batch, seed and subset)."""
+        if state.get("version") != STATE_VERSION or state.get("fingerprint") != self._fingerprint():
+            raise InputError(
+                "sampler checkpoint does not match this run (arm, alpha, batch size, seed, "
+                "languages or subset differ); resume with the settings it was saved with"
+            )
+        self.pool.load_state_dict(state["pool"])
+        self.step = int(state["step"])
