@@ -1,0 +1,115 @@
+"""A WordPiece tokenizer trained locally on a corpus's captions, cached by corpus fingerprint."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers.trainers import WordPieceTrainer
+from transformers import PreTrainedTokenizerFast
+
+_CHUNK = 50_000  # caption rows read at a time while training a tokenizer
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+# Scripts written without spaces between words: split them into characters before WordPiece.
+_UNSPACED_SCRIPTS = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+
+
+def _blank_tokenizer() -> Tokenizer:
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    # NFKC folds full-width forms; case and diacritics are kept (they carry meaning in many scripts).
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Punctuation(),
+            pre_tokenizers.Split(Regex(_UNSPACED_SCRIPTS), behavior="isolated"),
+        ]
+    )
+    tok.decoder = decoders.WordPiece(prefix="##")
+    return tok
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
+    """Train a WordPiece tokenizer on `texts` and save it (Hugging Face format) to `out_dir`."""
+    tok = _blank_tokenizer()
+    trainer = WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+    wrapped.save_pretrained(str(out_dir))
+    return Path(out_dir)
+
+
+def ensure_tokenizer(
+    texts: Iterable[str], fingerprint: str, vocab_size: int, cache_dir: str | Path
+) -> Path:
+    """The cached tokenizer dir for (corpus fingerprint, vocab size); trained on first use.
+
+    Safe for concurrent workers: each trains into a private temporary dir and renames it into
+    place; the first rename wins and later ones are discarded.
+    """
+    target = Path(cache_dir).expanduser() / "tokenizers" / f"{fingerprint}-v{vocab_size}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        train_tokenizer(texts, vocab_size, tmp)
+        os.rename(tmp, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
+    """Load a tokenizer saved with `save_pretrained` (a trained one, or a model's own)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+
+
+def corpus_tokenizer(corpus, vocab_size: int, cache_dir: str | Path) -> Path:
+    """The cached tokenizer trained on every caption of `corpus` (read in chunks)."""
+    rows = len(corpus.caption_index().item)
+    texts = (
+        text
+        for start in range(0, rows, _CHUNK)
+        for text in corpus.texts(np.arange(start, min(start + _CHUNK, rows)))
+    )
+    return ensure_tokenizer(texts, corpus.fingerprint(), vocab_size, cache_dir)
+
+
+def tokenize(
+    tokenizer: PreTrainedTokenizerFast, texts: list[str], max_length: int, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """input_ids and attention_mask [n, <= max_length], padded to the longest text."""
+    enc = tokenizer(
+        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    )
+    return {
+        "input_ids": enc["input_ids"].to(device),
+        "attention_mask": enc["attention_mask"].to(device),
+    }
