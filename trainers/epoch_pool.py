@@ -63,17 +63,12 @@ class EpochPool:
         return taken
 
     def state_dict(self) -> dict:
-        """Epoch, used items and group pointers (the order is re-derived from the seed)."""
-        return {
-            "epoch": self.epoch,
-            "used": np.packbits(self.used),
-            "pointer": self.pointer.copy(),
-        }
+        """Epoch and used items; the order comes from the seed, and pointers only save scanning."""
+        return {"epoch": self.epoch, "used": np.packbits(self.used)}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a state saved by `state_dict` on a pool of the same groups and seed."""
         self.start(int(state["epoch"]))
         self.used[:] = np.unpackbits(state["used"], count=len(self.used)).astype(bool)
-        self.pointer = np.asarray(state["pointer"], dtype=np.int64).copy()
         self.remaining = self.groups[~self.used].sum(axis=0)
         self.left = self.size - int(self.used.sum())

@@ -13,6 +13,7 @@ local mean, as in open_clip. To log the global loss, all-reduce the values and d
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -67,7 +68,10 @@ def contrastive_loss(a: Tensor, b: Tensor, logit_scale: Tensor, *, gather: bool 
         return _connected_zero(a, b, logit_scale)
     # One gather for both sides; rows are padded to the largest rank and masked as candidates.
     local = F.pad(torch.cat([a, b], dim=1), (0, 0, 0, most - n))
-    gathered = torch.cat(all_gather(local), dim=0)
+    with warnings.catch_warnings():
+        # Deprecated in favour of a private API (_functional_collectives); still the public one.
+        warnings.filterwarnings("ignore", "torch.distributed.nn.functional", FutureWarning)
+        gathered = torch.cat(all_gather(local), dim=0)
     a_all, b_all = gathered.split(a.shape[1], dim=1)
     valid = (torch.arange(most, device=a.device) < sizes[:, None]).flatten()
     targets = dist.get_rank() * most + torch.arange(n, device=a.device)

@@ -207,7 +207,7 @@ class PairSampler:
         }
 
     def state_dict(self) -> dict:
-        """Plain, picklable state: step, epoch, used items and group pointers."""
+        """Plain, picklable state: step, epoch and the items used so far in it."""
         return {
             "version": STATE_VERSION,
             "step": self.step,

@@ -1,0 +1,242 @@
+"""Pair samplers: batch-type shares, language rules, rank agreement, epoch coverage, exact resume."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+
+from trainers.batch import CaptionIndex, PairBatch, subset_items
+from trainers.errors import InputError
+from trainers.sampler import PairSampler
+
+LANGS = ("ar", "de", "el", "en", "es", "fr", "hi", "ja", "ru", "sw")
+
+
+def make_index(
+    num_items: int = 600, seed: int = 0, present: np.ndarray | None = None
+) -> CaptionIndex:
+    """10 languages, 'sw' in ~30 % of items, 2 captions per item and language (20 % only 1)."""
+    rng = np.random.default_rng(seed)
+    if present is None:
+        present = np.ones((num_items, len(LANGS)), dtype=bool)
+        present[:, LANGS.index("sw")] = rng.random(num_items) < 0.3
+    counts = (np.where(rng.random(present.shape) < 0.2, 1, 2) * present).ravel()
+    item = np.repeat(np.arange(num_items).repeat(len(LANGS)), counts)
+    lang = np.repeat(np.tile(np.arange(len(LANGS)), num_items), counts)
+    idx = np.arange(len(item)) - np.repeat(np.cumsum(counts) - counts, counts)
+    # Rows stay grouped by item (the corpus contract) but languages are shuffled within items.
+    order = np.lexsort((rng.random(len(item)), item))
+    return CaptionIndex(
+        item[order].astype(np.int64),
+        lang[order].astype(np.int16),
+        idx[order].astype(np.int32),
+        LANGS,
+        num_items,
+    )
+
+
+def check_pairs(index: CaptionIndex, batch: PairBatch, arm: str) -> None:
+    """Every pair's captions belong to its item; the arm's language rules hold."""
+    assert np.array_equal(index.item[batch.it_rows], batch.it_items)
+    assert np.array_equal(index.item[batch.tt_rows_a], batch.tt_items)
+    assert np.array_equal(index.item[batch.tt_rows_b], batch.tt_items)
+    la, lb = index.lang[batch.tt_rows_a], index.lang[batch.tt_rows_b]
+    if batch.batch_type == "mono":
+        lang = LANGS.index(batch.mono_lang)
+        assert (
+            (index.lang[batch.it_rows] == lang).all() and (la == lang).all() and (lb == lang).all()
+        )
+        assert (index.idx[batch.tt_rows_a] != index.idx[batch.tt_rows_b]).all()
+        in_lang = np.bincount(index.item[index.lang == lang], minlength=index.num_items)
+        assert np.array_equal(batch.it_items[in_lang[batch.it_items] >= 2], batch.tt_items)
+    elif batch.batch_type == "cross":
+        assert (la != lb).all() and np.array_equal(batch.tt_items, batch.it_items)
+        assert np.array_equal(batch.it_rows, batch.tt_rows_a)
+    else:
+        assert batch.batch_type == "clip" and len(batch.tt_items) == 0
+        if arm == "clip-en":
+            assert (index.lang[batch.it_rows] == LANGS.index("en")).all()
+
+
+@pytest.fixture(scope="module")
+def index() -> CaptionIndex:
+    return make_index()
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 0.5, 1.0])
+def test_mono_share_matches_alpha_and_pairs_follow_the_rules(
+    index: CaptionIndex, alpha: float
+) -> None:
+    steps = 2500
+    sampler = PairSampler(
+        index, subset_items(600, 400, 0), arm="hybrid", alpha=alpha, batch_size=32, seed=3
+    )
+    batches = [sampler.next_batch() for _ in range(steps)]
+    mono = sum(b.batch_type == "mono" for b in batches)
+    low, high = binom.interval(0.99, steps, alpha)
+    assert low <= mono <= high
+    for b in batches[:300]:
+        check_pairs(index, b, "hybrid")
+    langs = {b.mono_lang for b in batches if b.batch_type == "mono"}
+    assert langs == (set(LANGS) if alpha > 0 else set())
+
+
+def test_two_ranks_agree_split_items_and_cover_each_epoch(index: CaptionIndex) -> None:
+    items = subset_items(600, 250, 1)
+    kw = dict(arm="hybrid", alpha=0.5, batch_size=32, seed=7)
+    whole = PairSampler(index, items, **kw)
+    ranks = [PairSampler(index, items, rank=r, world_size=2, **kw) for r in range(2)]
+    assert whole.steps_per_epoch == 8
+    seen: dict[int, list[np.ndarray]] = {}
+    for step in range(5 * whole.steps_per_epoch):
+        full, (b0, b1) = whole.next_batch(), [s.next_batch() for s in ranks]
+        assert b0.step == b1.step == step
+        assert (
+            (b0.batch_type, b0.mono_lang)
+            == (b1.batch_type, b1.mono_lang)
+            == (full.batch_type, full.mono_lang)
+        )
+        assert len(b0.it_items) == len(b1.it_items) == len(full.it_items) // 2
+        assert not set(b0.it_items) & set(b1.it_items)
+        # The global batch does not depend on the world size.
+        assert np.array_equal(np.concatenate([b0.it_rows, b1.it_rows]), full.it_rows)
+        assert np.array_equal(np.concatenate([b0.tt_rows_b, b1.tt_rows_b]), full.tt_rows_b)
+        assert ranks[0].epoch == ranks[1].epoch == whole.epoch == step // 8
+        seen.setdefault(whole.epoch, []).extend([b0.it_items, b1.it_items])
+    for epoch, parts in seen.items():
+        used = np.concatenate(parts)
+        assert np.array_equal(np.sort(used), items), f"epoch {epoch} does not cover the subset once"
+    orders = [np.concatenate(seen[e]) for e in (0, 1)]
+    assert not np.array_equal(orders[0], orders[1])
+
+
+def test_clip_arm_mixes_languages_without_text_pairs(index: CaptionIndex) -> None:
+    sampler = PairSampler(index, subset_items(600, 300, 0), arm="clip", alpha=None, batch_size=64)
+    batches = [sampler.next_batch() for _ in range(200)]
+    for b in batches:
+        check_pairs(index, b, "clip")
+        assert len(set(index.lang[b.it_rows].tolist())) >= 5
+    shares = np.bincount(np.concatenate([index.lang[b.it_rows] for b in batches]), minlength=10)
+    shares = shares / shares.sum()
+    # Uniform over each item's languages: 9 full languages near 1/9.3 each, 'sw' about 0.3 of that.
+    assert np.allclose(np.delete(shares, LANGS.index("sw")), 1 / 9.3, atol=0.01)
+    assert 0.02 < shares[LANGS.index("sw")] < 0.045
+
+
+def test_clip_en_uses_english_and_skips_items_without_it() -> None:
+    present = np.ones((200, len(LANGS)), dtype=bool)
+    present[::4, LANGS.index("en")] = False
+    index = make_index(200, present=present)
+    sampler = PairSampler(index, np.arange(200), arm="clip-en", alpha=None, batch_size=30)
+    assert sampler.steps_per_epoch == 5
+    used = []
+    for _ in range(5):
+        b = sampler.next_batch()
+        check_pairs(index, b, "clip-en")
+        used.append(b.it_items)
+    assert np.array_equal(
+        np.sort(np.concatenate(used)), np.flatnonzero(present[:, LANGS.index("en")])
+    )
+    with pytest.raises(InputError, match="clip-en"):
+        PairSampler(
+            index, np.arange(200), arm="clip-en", alpha=None, batch_size=30, languages=["de", "fr"]
+        )
+
+
+def test_uneven_coverage_never_pairs_a_missing_language_and_covers_the_pool() -> None:
+    rng = np.random.default_rng(5)
+    present = rng.random((300, len(LANGS))) < 0.35
+    present[:40] = False
+    present[np.arange(40), rng.integers(0, len(LANGS), 40)] = True  # 40 single-language items
+    present[40:50] = False
+    present[40:50, LANGS.index("sw")] = True  # only 'sw', which training leaves out
+    index = make_index(300, present=present)
+    train = [code for code in LANGS if code != "sw"]
+    for alpha in (0.0, 0.5, 1.0):
+        sampler = PairSampler(
+            index, np.arange(300), arm="hybrid", alpha=alpha, batch_size=24, languages=train
+        )
+        kept = present[:, :9].sum(axis=1) >= (2 if alpha == 0 else 1)
+        epochs: dict[int, list[np.ndarray]] = {}
+        for _ in range(3 * sampler.steps_per_epoch + 6):
+            b = sampler.next_batch()
+            check_pairs(index, b, "hybrid")
+            assert LANGS.index("sw") not in index.lang[b.it_rows]
+            epochs.setdefault(sampler.epoch, []).append(b.it_items)
+        for parts in list(epochs.values())[:-1]:
+            assert np.array_equal(np.sort(np.concatenate(parts)), np.flatnonzero(kept))
+
+
+def test_low_resource_language_is_only_paired_where_present(index: CaptionIndex) -> None:
+    sampler = PairSampler(
+        index, np.arange(600), arm="hybrid", alpha=1.0, batch_size=40, languages=["en", "sw"]
+    )
+    sw_items = set(
+        np.flatnonzero(
+            np.bincount(index.item[index.lang == LANGS.index("sw")], minlength=600)
+        ).tolist()
+    )
+    types = []
+    for _ in range(3 * sampler.steps_per_epoch):
+        b = sampler.next_batch()
+        check_pairs(index, b, "hybrid")
+        if b.mono_lang == "sw":
+            assert set(b.it_items.tolist()) <= sw_items
+        types.append(b.mono_lang)
+    assert (
+        0.2 < types.count("sw") / len(types) < 0.5
+    )  # drawn half the time, falls back when used up
+
+
+def test_state_dict_resumes_exactly_mid_epoch(index: CaptionIndex) -> None:
+    items = subset_items(600, 500, 0)
+    kw = dict(arm="hybrid", alpha=0.5, batch_size=24, seed=11)
+    sampler = PairSampler(index, items, **kw)
+    for _ in range(sampler.steps_per_epoch + 9):
+        sampler.next_batch()
+    state = pickle.loads(pickle.dumps(sampler.state_dict()))
+    future = [sampler.next_batch() for _ in range(2 * sampler.steps_per_epoch)]
+    resumed = PairSampler(index, items, **kw)
+    resumed.load_state_dict(state)
+    halves = [PairSampler(index, items, rank=r, world_size=2, **kw) for r in range(2)]
+    for half in halves:
+        half.load_state_dict(state)
+    for expected in future:
+        got = resumed.next_batch()
+        assert (got.step, got.batch_type, got.mono_lang) == (
+            expected.step,
+            expected.batch_type,
+            expected.mono_lang,
+        )
+        for field in ("it_items", "it_rows", "tt_items", "tt_rows_a", "tt_rows_b"):
+            assert np.array_equal(getattr(got, field), getattr(expected, field))
+        b0, b1 = (h.next_batch() for h in halves)
+        assert np.array_equal(np.concatenate([b0.it_rows, b1.it_rows]), expected.it_rows)
+    other = PairSampler(index, items, **{**kw, "seed": 12})
+    with pytest.raises(InputError, match="sampler checkpoint"):
+        other.load_state_dict(state)
+
+
+def test_nested_subsets_and_language_sampling(index: CaptionIndex) -> None:
+    sizes = [50, 120, 300, 600]
+    subsets = [set(subset_items(600, n, 4).tolist()) for n in sizes]
+    assert all(small < big for small, big in zip(subsets[:-1], subsets[1:], strict=True))
+    counts = {}
+    for mode in ("uniform", "temperature", "proportional"):
+        sampler = PairSampler(
+            index, np.arange(600), arm="hybrid", alpha=1.0, batch_size=8, language_sampling=mode
+        )
+        drawn = [sampler.next_batch().mono_lang for _ in range(3000)]
+        counts[mode] = drawn.count("sw") / len(drawn)
+    # sw covers ~30 % of items: proportional ~0.3/9.3, temperature 0.3 lifts it, uniform 1/10.
+    assert counts["proportional"] < counts["temperature"] < counts["uniform"]
+    assert abs(counts["uniform"] - 0.1) < 0.02 and abs(counts["proportional"] - 0.032) < 0.012
+    with pytest.raises(InputError, match="unknown language 'xx'"):
+        PairSampler(
+            index, np.arange(600), arm="hybrid", alpha=0.5, batch_size=8, languages=["en", "xx"]
+        )
+    with pytest.raises(InputError, match="alpha"):
+        PairSampler(index, np.arange(600), arm="hybrid", alpha=1.5, batch_size=8)
