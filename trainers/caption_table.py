@@ -49,10 +49,9 @@ class CaptionTable:
         """bool [n, L]: item j has at least one caption in language l."""
         return np.diff(self.lang_start, axis=1) > 0
 
-    def count(self, j: np.ndarray, lang: np.ndarray | int) -> np.ndarray:
-        """Number of captions of items `j` in languages `lang`."""
-        return self.lang_start[j, lang + 1] - self.lang_start[j, lang]
-
-    def row(self, j: np.ndarray, lang: np.ndarray | int, c: np.ndarray) -> np.ndarray:
-        """Index row of the c-th caption of items `j` in languages `lang`."""
-        return self.rows[self.item_start[j] + self.lang_start[j, lang] + c]
+    def locate(self, j: np.ndarray, lang: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+        """(position in `rows` of the first caption, caption count) of items `j` in `lang`."""
+        flat = self.lang_start.ravel()
+        base = j * self.lang_start.shape[1] + lang
+        before = flat[base]
+        return self.item_start[j] + before, flat[base + 1] - before

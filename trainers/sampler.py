@@ -156,32 +156,34 @@ class PairSampler:
 
     def _pairs(self, kind: str, lang: int, j: np.ndarray, u: np.ndarray) -> PairBatch:
         """Pairs of subset items `j` for a batch of `kind`, from uniforms u [len(j), 4]."""
-        table = self.table
+        rows = self.table.rows
         mono_lang = None
         if kind == "mono":
-            count = table.count(j, lang)
+            first, count = self.table.locate(j, lang)
             c1 = (u[:, 0] * count).astype(np.int64)
-            it_rows = table.row(j, lang, c1)
+            it_rows = rows[first + c1]
             two = count >= 2
             c2 = (u[two, 1] * (count[two] - 1)).astype(np.int64)
             c2 += c2 >= c1[two]
-            tt_items, tt_a, tt_b = j[two], it_rows[two], table.row(j[two], lang, c2)
+            tt_items, tt_a, tt_b = j[two], it_rows[two], rows[first[two] + c2]
             mono_lang = self.languages[lang]
         elif kind == "cross":
-            n = table.num_langs[j]
+            n = self.table.num_langs[j]
             ra = (u[:, 0] * n).astype(np.int64)
             rb = (u[:, 1] * (n - 1)).astype(np.int64)
             rb += rb >= ra
-            a, b = table.item_langs[j, ra], table.item_langs[j, rb]
-            it_rows = table.row(j, a, (u[:, 2] * table.count(j, a)).astype(np.int64))
-            tt_b = table.row(j, b, (u[:, 3] * table.count(j, b)).astype(np.int64))
+            first_a, count_a = self.table.locate(j, self.table.item_langs[j, ra])
+            first_b, count_b = self.table.locate(j, self.table.item_langs[j, rb])
+            it_rows = rows[first_a + (u[:, 2] * count_a).astype(np.int64)]
+            tt_b = rows[first_b + (u[:, 3] * count_b).astype(np.int64)]
             tt_items, tt_a = j, it_rows
         else:
             if self.arm == "clip-en":
-                a = np.full(len(j), self._en)
+                a = self._en
             else:
-                a = table.item_langs[j, (u[:, 0] * table.num_langs[j]).astype(np.int64)]
-            it_rows = table.row(j, a, (u[:, 1] * table.count(j, a)).astype(np.int64))
+                a = self.table.item_langs[j, (u[:, 0] * self.table.num_langs[j]).astype(np.int64)]
+            first, count = self.table.locate(j, a)
+            it_rows = rows[first + (u[:, 1] * count).astype(np.int64)]
             tt_items = tt_a = tt_b = np.empty(0, dtype=np.int64)
         return PairBatch(
             step=self.step,
