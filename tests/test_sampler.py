@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import json
 import pickle
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
+from PIL import Image
 from scipy.stats import binom
 
+from study.cli import main
 from trainers.batch import CaptionIndex, PairBatch, subset_items
+from trainers.corpus import write_corpus
 from trainers.errors import InputError
 from trainers.sampler import PairSampler
 
@@ -240,3 +247,80 @@ def test_nested_subsets_and_language_sampling(index: CaptionIndex) -> None:
         )
     with pytest.raises(InputError, match="alpha"):
         PairSampler(index, np.arange(600), arm="hybrid", alpha=1.5, batch_size=8)
+
+
+def write_image_corpus(path: Path, num_items: int = 60) -> list[str]:
+    """A small canonical image corpus in the LANGS languages (via the real corpus writer)."""
+    index = make_index(num_items, seed=2)
+    ids = [f"{i:016x}" for i in range(num_items)]
+    captions = pa.table(
+        {
+            "item_id": [ids[i] for i in index.item],
+            "lang": [LANGS[lang] for lang in index.lang],
+            "idx": index.idx,
+            "text": [
+                f"caption {i} {LANGS[lang]} {c}"
+                for i, lang, c in zip(index.item, index.lang, index.idx, strict=True)
+            ],
+        }
+    )
+    images = {}
+    for i, item_id in enumerate(ids):
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8), (i * 4 % 256, 0, 0)).save(buf, format="PNG")
+        images[item_id] = buf.getvalue()
+    write_corpus(path, name="tiny", captions=captions, images=images, source="test", licence="CC0")
+    return ids
+
+
+def test_inspect_batches_writes_what_each_rank_trains_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    ids = write_image_corpus(tmp_path / "corpus")
+    config = tmp_path / "study.yaml"
+    corpus = tmp_path / "corpus"
+    config.write_text(
+        f"name: t\ndata: {{train: {corpus}, eval: {corpus}}}\ntrain: {{batch_size: 8}}\n"
+        "sweep: {data_sizes: [40, 60], mix_ratios: [0.0, 0.5, 1.0], arms: [hybrid, clip]}\n"
+        "resources: {workers_per_trial: 2}\n"
+    )
+    out = tmp_path / "batches.jsonl"
+    assert main(["inspect-batches", str(config), "--steps", "15", "--out", str(out)]) == 0
+    assert "hybrid alpha=0.5, N=40" in capsys.readouterr().out
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["step"], r["rank"]) for r in lines] == [(s, r) for s in range(15) for r in range(2)]
+    subset = {ids[i] for i in subset_items(60, 40, 0)}
+    for step in range(15):
+        r0, r1 = lines[2 * step], lines[2 * step + 1]
+        assert (r0["batch_type"], r0["mono_lang"]) == (r1["batch_type"], r1["mono_lang"])
+        items = [{p["item"] for p in r["pairs"] if p["kind"] == "image-text"} for r in (r0, r1)]
+        assert (
+            len(items[0]) == len(items[1]) == 4
+            and not items[0] & items[1]
+            and items[0] | items[1] <= subset
+        )
+        for p in r0["pairs"] + r1["pairs"]:
+            if r0["batch_type"] == "mono":
+                assert p["lang_a"] == r0["mono_lang"] and p["lang_b"] in (None, r0["mono_lang"])
+                assert p["kind"] == "image-text" or p["idx_a"] != p["idx_b"]
+            elif p["kind"] == "text-text":
+                assert p["lang_a"] != p["lang_b"]
+    first_epoch = {p["item"] for r in lines[:10] for p in r["pairs"]}
+    assert first_epoch == subset
+    assert {r["batch_type"] for r in lines} == {"mono", "cross"}
+    assert (
+        main(["inspect-batches", str(config), "--arm", "clip", "--steps", "3", "--out", str(out)])
+        == 0
+    )
+    assert all(
+        p["kind"] == "image-text"
+        for line in out.read_text().splitlines()
+        for p in json.loads(line)["pairs"]
+    )
+    assert (
+        main(
+            ["inspect-batches", str(config), "--steps", "3", "--world-size", "3", "--out", str(out)]
+        )
+        == 2
+    )
+    assert "--world-size 3" in capsys.readouterr().err
