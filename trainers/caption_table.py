@@ -13,7 +13,7 @@ from trainers.batch import CaptionIndex
 class CaptionTable:
     """Caption rows of subset items j = 0..n-1 in training languages l = 0..L-1, sorted by (j, l, idx).
 
-    Memory is about 7 bytes per (item, language) plus 8 per caption, so a subset of a million
+    Memory is about 6 bytes per (item, language) plus 8 per caption, so a subset of a million
     items in 36 languages fits in a few hundred MB.
     """
 
