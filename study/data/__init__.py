@@ -1,0 +1,1 @@
+"""Importers into the canonical corpus format and the embedded synthetic corpus."""

@@ -1,0 +1,72 @@
+"""Import Crossmodal-3600 (captions.jsonl + <image/key>.jpg) into a canonical corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from study.data.common import (
+    CaptionRows,
+    ImageFiles,
+    check_key,
+    check_language,
+    field,
+    input_dir,
+    input_file,
+    read_jsonl,
+    require_image,
+)
+from study.errors import StudyError
+from trainers.corpus import check_output, write_corpus
+
+NON_LANGUAGE_KEYS = ("image/key", "image/locale")
+
+
+def import_xm3600(
+    captions: str | Path,
+    images: str | Path | None,
+    out: str | Path,
+    *,
+    name: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the canonical corpus of an XM3600 `captions.jsonl` (+ image folder, if given)."""
+    out = check_output(out, overwrite)
+    captions = input_file(captions, "XM3600 captions.jsonl")
+    folder = input_dir(images, "--images") if images is not None else None
+    files = ImageFiles(folder, (), ".jpg") if folder is not None else None
+    rows = CaptionRows()
+    first_line: dict[str, str] = {}
+    for where, obj in read_jsonl(captions, "XM3600 captions.jsonl"):
+        key = check_key(field(obj, "image/key", where), where, "image/key")
+        if key in first_line:
+            raise StudyError(f"{where}: duplicate image/key '{key}' (first at {first_line[key]})")
+        first_line[key] = where
+        for lang, entry in obj.items():
+            if lang in NON_LANGUAGE_KEYS:
+                continue
+            check_language(lang, where)
+            if not isinstance(entry, dict):
+                raise StudyError(f"{where}: language '{lang}' must map to an object with 'caption'")
+            texts = field(entry, "caption", f"{where} ({lang})", list)
+            for idx, text in enumerate(texts):
+                if not isinstance(text, str):
+                    raise StudyError(f"{where}: {lang} caption {idx} is not a string")
+                if text.strip():
+                    rows.add(key, lang, idx, text)
+        if files is not None:
+            require_image(files, key, where, "image/key")
+    table = rows.table()
+    if table.num_rows == 0:
+        raise StudyError(f"{captions}: empty corpus (no captions); check the file")
+    if files is not None:
+        files.items = list(first_line)
+    return write_corpus(
+        out,
+        name=name or out.name,
+        captions=table,
+        images=files,
+        source=f"Crossmodal-3600 ({captions.name})",
+        licence="CC BY 4.0 (captions); images: see the Open Images licences",
+        image_format="jpeg" if files is not None else None,
+        overwrite=overwrite,
+    )
