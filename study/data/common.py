@@ -6,11 +6,13 @@ import bz2
 import gzip
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from study.errors import StudyError
 from trainers.corpus import CAPTION_SCHEMA, is_known_language
@@ -61,8 +63,8 @@ def open_text(path: Path, expected: str):
     return open(path, encoding="utf-8")
 
 
-def read_jsonl(path: Path, expected: str = "JSONL file") -> Iterator[tuple[str, dict]]:
-    """('file:line', object) for every non-blank line of a JSONL file."""
+def read_jsonl(path: Path, expected: str = "JSONL file") -> Iterator[tuple[int, dict]]:
+    """(line number, object) for every non-blank line of a JSONL file."""
     with open_text(path, expected) as f:
         try:
             for number, line in enumerate(f, 1):
@@ -77,7 +79,7 @@ def read_jsonl(path: Path, expected: str = "JSONL file") -> Iterator[tuple[str, 
                     ) from None
                 if not isinstance(obj, dict):
                     raise StudyError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-                yield where, obj
+                yield number, obj
         except UnicodeDecodeError:
             raise StudyError(f"{path}: not UTF-8 text; expected a {expected}") from None
 
@@ -108,60 +110,92 @@ def check_key(key: str, where: str, name: str) -> str:
     return key
 
 
+ROW_SCHEMA = CAPTION_SCHEMA.append(pa.field("line", pa.int64()))
+
+
 class CaptionRows:
-    """Caption rows collected in bounded Python lists and kept as Arrow record batches."""
+    """Caption rows (+ the input line of each) kept as Arrow record batches, not Python objects."""
 
     FLUSH = 500_000
 
     def __init__(self) -> None:
-        self._columns: tuple[list, ...] = ([], [], [], [])
+        self._columns: tuple[list, ...] = ([], [], [], [], [])
         self._batches: list[pa.RecordBatch] = []
 
-    def add(self, item: str, lang: str, idx: int, text: str) -> None:
-        """Append one caption."""
-        for column, value in zip(self._columns, (item, lang, idx, text), strict=True):
+    def add(self, item: str, lang: str, idx: int, text: str, line: int = 0) -> None:
+        """Append one caption read from input line `line`."""
+        for column, value in zip(self._columns, (item, lang, idx, text, line), strict=True):
             column.append(value)
         if len(self._columns[0]) >= self.FLUSH:
             self._flush()
 
     def _flush(self) -> None:
         if self._columns[0]:
-            self._batches.append(pa.record_batch(list(self._columns), schema=CAPTION_SCHEMA))
-            self._columns = ([], [], [], [])
+            self._batches.append(pa.record_batch(list(self._columns), schema=ROW_SCHEMA))
+            self._columns = ([], [], [], [], [])
 
-    def table(self) -> pa.Table:
-        """All rows so far as a Table with the canonical caption schema."""
+    def table(self, source: Path) -> pa.Table:
+        """All rows as a Table (item_id, lang, idx, text, line); an error if there are none."""
         self._flush()
-        return pa.Table.from_batches(self._batches, schema=CAPTION_SCHEMA)
+        table = pa.Table.from_batches(self._batches, schema=ROW_SCHEMA)
+        if table.num_rows == 0:
+            raise StudyError(f"{source}: empty corpus (no captions); check the input")
+        return table
 
 
-class ImageFiles(Mapping):
-    """item id -> encoded image bytes, read from `folder/<id><suffix>` only when asked for."""
+def check_duplicates(table: pa.Table, source: Path, where: str = ":") -> None:
+    """A one-line error at the input line of the first repeated (item_id, lang, idx)."""
+    keys = ["item_id", "lang", "idx"]
+    counts = table.group_by(keys).aggregate([("line", "min"), ("line", "max"), ([], "count_all")])
+    dup = counts.filter(pc.greater(counts["count_all"], 1))
+    if dup.num_rows:
+        first = dup.sort_by("line_max").slice(0, 1).to_pylist()[0]
+        raise StudyError(
+            f"{source}{where}{first['line_max']}: duplicate caption (item '{first['item_id']}', "
+            f"lang '{first['lang']}', idx {first['idx']}), first at line {first['line_min']}"
+        )
 
-    def __init__(self, folder: Path, items: Iterable[str], suffix: str) -> None:
-        self.folder, self.items, self.suffix = folder, list(items), suffix
 
-    def path(self, item: str) -> Path:
-        """The file of one item."""
-        return self.folder / f"{item}{self.suffix}"
+def number_captions(table: pa.Table) -> pa.Table:
+    """Set idx to each caption's rank within its (item_id, lang), in input order."""
+    item = pc.index_in(table["item_id"], value_set=pc.unique(table["item_id"])).to_numpy()
+    lang = pc.index_in(table["lang"], value_set=pc.unique(table["lang"])).to_numpy()
+    group = item.astype(np.int64) * (lang.max() + 1) + lang
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    idx = np.empty(len(order), dtype=np.int32)
+    idx[order] = rank
+    return table.set_column(table.schema.get_field_index("idx"), "idx", pa.array(idx))
+
+
+class Images(Mapping):
+    """item id -> encoded image, held as bytes or as a file read only when the corpus is written."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes | Path] = {}
+
+    def add(self, item: str, data: bytes | Path) -> None:
+        """Keep the first image given for an item."""
+        self._data.setdefault(item, data)
 
     def __getitem__(self, item: str) -> bytes:
-        return self.path(item).read_bytes()
-
-    def __contains__(self, item: object) -> bool:
-        return isinstance(item, str) and self.path(item).is_file()
+        data = self._data[item]
+        return data.read_bytes() if isinstance(data, Path) else data
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.items)
+        return iter(self._data)
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self._data)
 
 
-def require_image(images: ImageFiles, item: str, where: str, name: str) -> None:
-    """A one-line error when an item's image file is missing."""
-    if item not in images:
+def image_file(path: Path, where: str, what: str) -> Path:
+    """An existing image file, or a one-line error naming it and the input line that wants it."""
+    if not path.is_file():
         raise StudyError(
-            f"{where}: missing image {images.path(item)} for {name} '{item}'; add the file or "
-            "drop --images for a text-only corpus"
+            f"{where}: missing image {path} for {what}; add the file or drop --images for a "
+            "text-only corpus"
         )
+    return path

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from study.data.common import (
     CaptionRows,
-    ImageFiles,
+    Images,
     check_key,
     check_language,
     field,
+    image_file,
     input_dir,
     input_file,
     read_jsonl,
-    require_image,
 )
 from study.errors import StudyError
 from trainers.corpus import check_output, write_corpus
@@ -27,20 +27,25 @@ def import_xm3600(
     out: str | Path,
     *,
     name: str | None = None,
+    source: str | None = None,
+    licence: str = "CC BY 4.0 (captions); images: see the Open Images licences",
     overwrite: bool = False,
 ) -> Path:
     """Write the canonical corpus of an XM3600 `captions.jsonl` (+ image folder, if given)."""
     out = check_output(out, overwrite)
     captions = input_file(captions, "XM3600 captions.jsonl")
     folder = input_dir(images, "--images") if images is not None else None
-    files = ImageFiles(folder, (), ".jpg") if folder is not None else None
+    files = Images() if folder is not None else None
     rows = CaptionRows()
-    first_line: dict[str, str] = {}
-    for where, obj in read_jsonl(captions, "XM3600 captions.jsonl"):
+    first_line: dict[str, int] = {}
+    for number, obj in read_jsonl(captions, "XM3600 captions.jsonl"):
+        where = f"{captions}:{number}"
         key = check_key(field(obj, "image/key", where), where, "image/key")
         if key in first_line:
-            raise StudyError(f"{where}: duplicate image/key '{key}' (first at {first_line[key]})")
-        first_line[key] = where
+            raise StudyError(
+                f"{where}: duplicate image/key '{key}' (first at line {first_line[key]})"
+            )
+        first_line[key] = number
         for lang, entry in obj.items():
             if lang in NON_LANGUAGE_KEYS:
                 continue
@@ -52,21 +57,17 @@ def import_xm3600(
                 if not isinstance(text, str):
                     raise StudyError(f"{where}: {lang} caption {idx} is not a string")
                 if text.strip():
-                    rows.add(key, lang, idx, text)
+                    rows.add(key, lang, idx, text, number)
         if files is not None:
-            require_image(files, key, where, "image/key")
-    table = rows.table()
-    if table.num_rows == 0:
-        raise StudyError(f"{captions}: empty corpus (no captions); check the file")
-    if files is not None:
-        files.items = list(first_line)
+            files.add(key, image_file(folder / f"{key}.jpg", where, f"image/key '{key}'"))
+    table = rows.table(captions)
     return write_corpus(
         out,
         name=name or out.name,
         captions=table,
         images=files,
-        source=f"Crossmodal-3600 ({captions.name})",
-        licence="CC BY 4.0 (captions); images: see the Open Images licences",
+        source=source or f"Crossmodal-3600 ({captions.name})",
+        licence=licence,
         image_format="jpeg" if files is not None else None,
         overwrite=overwrite,
     )

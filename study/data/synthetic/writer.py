@@ -22,6 +22,7 @@ LANGUAGES: tuple[str, ...] = tuple(sorted(GRAMMARS))
 LOW_RESOURCE: tuple[str, ...] = ("sw",)
 CAPTIONS_PER_LANGUAGE = 2
 LICENCE = "CC0-1.0"
+SOURCE = f"study embedded corpus generator v{GENERATOR_VERSION}"
 # Independent random streams, so a change to one part leaves the others' draws alone.
 TRAIN_SCENES, TRAIN_IMAGES, EVAL_SCENES, EVAL_IMAGES, CAPTIONS, COVERAGE = range(6)
 
@@ -75,9 +76,9 @@ def _write_train(out: Path, seed: int, items: int, world: World) -> list[tuple[s
     write_corpus(
         out,
         name="synthetic-train",
-        captions=rows.table(),
+        captions=rows.table(out),
         images=images,
-        source=f"study synthetic generator v{GENERATOR_VERSION}, seed {seed}",
+        source=f"{SOURCE} train split, seed {seed}",
         licence=LICENCE,
         image_format="png",
     )
@@ -129,7 +130,12 @@ def generate(
         train = _write_train(tmp / "train", seed, items, world)
         evals = _write_xm3600(tmp / "eval_xm3600", seed, eval_items, world)
         import_xm3600(
-            tmp / "eval_xm3600" / "captions.jsonl", tmp / "eval_xm3600" / "images", tmp / "eval"
+            tmp / "eval_xm3600" / "captions.jsonl",
+            tmp / "eval_xm3600" / "images",
+            tmp / "eval",
+            name="synthetic-eval",
+            source=f"{SOURCE} eval split, seed {seed} (imported from eval_xm3600)",
+            licence=LICENCE,
         )
         scenes = [
             {"split": s, "item_id": k, "scene": sc.key()}

@@ -1,0 +1,175 @@
+"""`study data ...`: build canonical corpora (embedded generator and importers)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `data` command group and its subcommands."""
+    from study.cli import add_command
+
+    p = add_command(
+        sub,
+        "data",
+        "Generate the embedded corpus or import a dataset into a canonical corpus.",
+        "study data synthetic --out data/synthetic --items 2000 --seed 0",
+    )
+    p.set_defaults(func=lambda args: _usage(p))
+    kinds = p.add_subparsers(dest="kind", metavar="KIND")
+
+    s = add_command(
+        kinds,
+        "synthetic",
+        "Generate the embedded multilingual corpus: OUT/train, OUT/eval_xm3600, OUT/eval.",
+        "study data synthetic --out data/synthetic --items 2000 --eval-items 300 --seed 0",
+    )
+    s.add_argument("--items", type=int, default=2000, help="training items (default 2000)")
+    s.add_argument("--eval-items", type=int, default=300, help="eval items (default 300)")
+    s.add_argument("--seed", type=int, default=0, help="same seed, same bytes (default 0)")
+    knobs = s.add_argument_group("difficulty knobs (see study.data.synthetic.World)")
+    for knob, kind in (("shapes", int), ("colours", int), ("sizes", int), ("min-objects", int)):
+        knobs.add_argument(f"--{knob}", type=kind, help=f"World.{knob.replace('-', '_')}")
+    knobs.add_argument("--max-objects", type=int, help="World.max_objects (1-3)")
+    knobs.add_argument("--noise", type=float, help="World.noise: pixel noise std (0-255 scale)")
+    _output_args(s)
+    s.set_defaults(func=_synthetic)
+
+    x = add_command(
+        kinds,
+        "xm3600",
+        "Import Crossmodal-3600 (captions.jsonl and <image/key>.jpg files).",
+        "study data xm3600 --captions xm3600/captions.jsonl --images xm3600/images --out data/xm3600",
+    )
+    x.add_argument("--captions", required=True, help="the XM3600 captions.jsonl")
+    x.add_argument("--images", help="folder of <image/key>.jpg (omit for a text-only corpus)")
+    _output_args(x, provenance=True)
+    x.set_defaults(func=_xm3600)
+
+    m = add_command(
+        kinds,
+        "mt-captions",
+        "Import COCO-35L / CC3M-35L translated captions (JSONL, also .bz2/.gz).",
+        "study data mt-captions coco_mt_train.jsonl.bz2 --images coco/train2014 --out data/coco35l",
+    )
+    m.add_argument(
+        "file",
+        help="JSONL with image_id|rec_num, src_lang, trg_lang, caption_tokenized, translation_tokenized",
+    )
+    m.add_argument("--images", help="folder of <image_id>.jpg (omit for a text-only corpus)")
+    _output_args(m, provenance=True)
+    m.set_defaults(func=_mt_captions)
+
+    t = add_command(
+        kinds,
+        "table",
+        "Import a caption table (JSONL, CSV/TSV, parquet) or a local/cached Hugging Face dataset.",
+        "study data table captions.csv --item-col image --lang-col lang --text-col caption "
+        "--image-col file --out data/mine",
+    )
+    t.add_argument(
+        "source",
+        help="a .jsonl/.json/.csv/.tsv/.parquet file, a datasets directory, or a cached dataset name",
+    )
+    t.add_argument("--item-col", required=True, help="column of the item (image) id")
+    t.add_argument("--lang-col", required=True, help="column of the ISO 639 language code")
+    t.add_argument("--text-col", required=True, help="column of the caption text")
+    t.add_argument("--image-col", help="column of image bytes or image file paths")
+    t.add_argument("--idx-col", help="column of the caption number (default: order of appearance)")
+    t.add_argument(
+        "--images", help="folder that relative image paths start from (default: the file's)"
+    )
+    t.add_argument("--split", help="split of a Hugging Face DatasetDict (default: train)")
+    _output_args(t, provenance=True)
+    t.set_defaults(func=_table)
+
+
+def _output_args(p: argparse.ArgumentParser, provenance: bool = False) -> None:
+    p.add_argument("--out", required=True, help="output directory (written atomically)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    if provenance:
+        p.add_argument("--name", help="corpus name (default: the output directory's name)")
+        p.add_argument("--source", help="provenance note for manifest.json")
+        p.add_argument("--licence", help="licence note for manifest.json")
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help()
+    return 2
+
+
+def _report(path) -> int:
+    from trainers.corpus import open_corpus
+
+    c = open_corpus(path)
+    images = "with images" if c.has_images else "text only"
+    print(
+        f"wrote {c.path}: {c.num_items} items, {c.captions.num_rows} captions, "
+        f"{len(c.languages)} languages ({' '.join(c.languages)}), {images}"
+    )
+    return 0
+
+
+def _provenance(args: argparse.Namespace) -> dict:
+    given = {"name": args.name, "source": args.source, "licence": args.licence}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _synthetic(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from study.data.synthetic import World, generate
+
+    knobs = {
+        f.name: getattr(args, f.name)
+        for f in fields(World)
+        if getattr(args, f.name, None) is not None
+    }
+    corpus = generate(
+        args.out,
+        items=args.items,
+        eval_items=args.eval_items,
+        seed=args.seed,
+        world=World(**knobs),
+        overwrite=args.overwrite,
+    )
+    _report(corpus.train)
+    print(f"wrote {corpus.eval_xm3600}: XM3600 captions.jsonl + images/")
+    return _report(corpus.eval)
+
+
+def _xm3600(args: argparse.Namespace) -> int:
+    from study.data.xm3600 import import_xm3600
+
+    out = import_xm3600(
+        args.captions, args.images, args.out, overwrite=args.overwrite, **_provenance(args)
+    )
+    return _report(out)
+
+
+def _mt_captions(args: argparse.Namespace) -> int:
+    from study.data.mt_captions import import_mt_captions
+
+    out = import_mt_captions(
+        args.file, args.out, images=args.images, overwrite=args.overwrite, **_provenance(args)
+    )
+    return _report(out)
+
+
+def _table(args: argparse.Namespace) -> int:
+    from study.data.table import Columns, import_table
+
+    columns = Columns(args.item_col, args.lang_col, args.text_col, args.image_col, args.idx_col)
+    extra = _provenance(args)
+    if "source" in extra:
+        extra["source_note"] = extra.pop("source")
+    out = import_table(
+        args.source,
+        args.out,
+        columns=columns,
+        images=args.images,
+        split=args.split,
+        overwrite=args.overwrite,
+        **extra,
+    )
+    return _report(out)

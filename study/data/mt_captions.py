@@ -1,0 +1,88 @@
+"""Import COCO-35L / CC3M-35L machine-translated captions (the XM3600 authors' training data).
+
+One JSON object per line: `image_id` (COCO, flattened as `<image_id>_<N>` for the Nth caption of
+an image) or `rec_num` (CC3M), `src_lang`, `trg_lang`, `caption_tokenized` (the source caption),
+`translation_tokenized` and `backtranslation_tokenized` (unused). The source caption repeats on
+every line of its translations; it is stored once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from study.data.common import (
+    CaptionRows,
+    Images,
+    check_duplicates,
+    check_key,
+    check_language,
+    field,
+    image_file,
+    input_dir,
+    input_file,
+    read_jsonl,
+)
+from study.errors import StudyError
+from trainers.corpus import check_output, write_corpus
+
+FLATTENED_ID = re.compile(r"(.+)_(\d+)")
+EXPECTED = "COCO-35L / CC3M-35L JSONL file"
+
+
+def caption_key(obj: dict, where: str) -> tuple[str, int]:
+    """(item id, caption number) of a line: '391895_3' is caption 3 of image 391895."""
+    if "image_id" in obj:
+        raw = str(field(obj, "image_id", where, (str, int)))
+        match = FLATTENED_ID.fullmatch(raw)
+        item, number = (match.group(1), int(match.group(2))) if match else (raw, 0)
+    elif "rec_num" in obj:
+        item, number = str(field(obj, "rec_num", where, (str, int))), 0
+    else:
+        raise StudyError(f"{where}: missing field 'image_id' (or 'rec_num')")
+    return check_key(item, where, "image id"), number
+
+
+def import_mt_captions(
+    path: str | Path,
+    out: str | Path,
+    *,
+    images: str | Path | None = None,
+    name: str | None = None,
+    source: str | None = None,
+    licence: str = "CC BY 4.0 (captions); images: see the COCO / CC3M terms",
+    overwrite: bool = False,
+) -> Path:
+    """Write the canonical corpus of a COCO-35L / CC3M-35L JSONL file (+ `<id>.jpg` images)."""
+    out = check_output(out, overwrite)
+    path = input_file(path, EXPECTED)
+    folder = input_dir(images, "--images") if images is not None else None
+    files = Images() if folder is not None else None
+    rows = CaptionRows()
+    sources: set[tuple[str, str, int]] = set()
+    for number, obj in read_jsonl(path, EXPECTED):
+        where = f"{path}:{number}"
+        item, idx = caption_key(obj, where)
+        src = check_language(field(obj, "src_lang", where), where)
+        trg = check_language(field(obj, "trg_lang", where), where)
+        caption = field(obj, "caption_tokenized", where)
+        translation = field(obj, "translation_tokenized", where)
+        if files is not None and item not in files:
+            files.add(item, image_file(folder / f"{item}.jpg", where, f"image id '{item}'"))
+        if (item, src, idx) not in sources:
+            sources.add((item, src, idx))
+            rows.add(item, src, idx, caption, number)
+        if trg != src:
+            rows.add(item, trg, idx, translation, number)
+    table = rows.table(path)
+    check_duplicates(table, path)
+    return write_corpus(
+        out,
+        name=name or out.name,
+        captions=table,
+        images=files,
+        source=source or f"machine-translated captions ({path.name})",
+        licence=licence,
+        image_format="jpeg" if files is not None else None,
+        overwrite=overwrite,
+    )
