@@ -73,21 +73,30 @@ def base_job(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> dict:
     }
 
 
+def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) -> None:
+    """Train the tiny tokenizer and cache frozen image features (run once, as a Ray task)."""
+    from trainers.config import ModelConfig
+    from trainers.corpus import open_corpus
+    from trainers.features import ensure_image_features
+    from trainers.tokenizer import corpus_tokenizer
+
+    cfg = ModelConfig.model_validate(model)
+    if cfg.text_tower.source == "tiny" and not cfg.init_from:
+        corpus_tokenizer(open_corpus(train_dir), cfg.text_tower.vocab_size, cache)
+    if cfg.frozen_image_tower:
+        for corpus_dir in (train_dir, eval_dir):
+            if open_corpus(corpus_dir).has_images:
+                ensure_image_features(cfg, corpus_dir, cache)
+
+
 def prepare_shared_artifacts(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> None:
-    """Tokenizer and frozen image features, once per study, as Ray tasks (on a GPU if present)."""
+    """Tokenizer and frozen image features, once per study before any trial (on a GPU if any)."""
     import ray
-    from trainers.prepare import prepare_artifacts
 
     gpus = 1 if cfg.resources.gpus_per_worker and ray.cluster_resources().get("GPU") else 0
     task = ray.remote(num_cpus=1, num_gpus=gpus)(prepare_artifacts)
-    ray.get(
-        task.remote(
-            cfg.model.model_dump(mode="json"),
-            str(train_dir),
-            str(eval_dir),
-            str(cache_dir(cfg).resolve()),
-        )
-    )
+    model = cfg.model.model_dump(mode="json")
+    ray.get(task.remote(model, str(train_dir), str(eval_dir), str(cache_dir(cfg).resolve())))
 
 
 def make_tuner(

@@ -110,6 +110,10 @@ class ImageTower(nn.Module):
             x = nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True)
         return (x - self.mean) / self.std
 
+    def corpus_pixels(self, corpus, items: np.ndarray) -> torch.Tensor:
+        """Pixel values of a corpus's items, decoded at this tower's input size."""
+        return self.preprocess(corpus.images(items, size=self.image_size))
+
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Pooled features [n, width]: the model's pooled output, else mean of its tokens."""
         out = self.encoder(pixel_values=pixel_values)
