@@ -1,0 +1,106 @@
+"""`scaling_<metric>`: a metric against data size, with seed spread, fitted laws and baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from analysis.fits import ScalingFit
+from analysis.metrics import describe, file_stem, from_error
+from analysis.series import aggregate, hybrid_alphas, reference, series_order, usable_trials
+from analysis.style import BASELINES, figure, save, series_style
+
+CURVE_POINTS = 80
+
+
+def _curve(
+    fit: ScalingFit, metric: str, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted metric and its band on a log grid over the series' sizes (metric units)."""
+    grid = np.geomspace(sizes.min(), sizes.max(), CURVE_POINTS)
+    value = from_error(metric, fit.error(grid)[0])
+    lo, hi = (from_error(metric, b) for b in fit.band(grid))
+    return grid, value, np.stack([np.fmin(lo, hi), np.fmax(lo, hi)])
+
+
+def plot_scaling(
+    trials: pd.DataFrame, metric: str, fits: dict[tuple[str, str], ScalingFit], out_dir: Path
+) -> list[Path]:
+    """Draw and save the scaling figure of `metric`; returns the PNG, SVG and CSV paths."""
+    agg = aggregate(trials, metric)
+    alphas = hybrid_alphas(trials)
+    fig = figure(5.6, 3.3)
+    ax = fig.add_subplot()
+    rows, handles = [], []
+    for series, arm, alpha in series_order(usable_trials(trials)):
+        pts = agg[agg["series"] == series].sort_values("data_size")
+        if pts.empty:
+            continue
+        st = series_style(arm, alpha, alphas)
+        sizes, mean, sd = (pts[c].to_numpy(float) for c in ("data_size", "mean", "sd"))
+        ax.errorbar(sizes, mean, yerr=np.nan_to_num(sd), fmt=st["marker"], color=st["color"],
+                    capsize=2, elinewidth=0.8, markersize=4, zorder=3)  # fmt: skip
+        keys = {"series": series, "arm": arm, "alpha": alpha}
+        rows.append(
+            pts.assign(kind="points", lo=mean - np.nan_to_num(sd), hi=mean + np.nan_to_num(sd))
+        )
+        fit = fits.get((metric, series))
+        label = series
+        if fit is not None:
+            grid, value, band = _curve(fit, metric, sizes)
+            weak = fit.underdetermined
+            ax.plot(
+                grid,
+                value,
+                linestyle=st["linestyle"],
+                color=st["color"],
+                alpha=0.5 if weak else 1.0,
+            )
+            ax.fill_between(grid, band[0], band[1], color=st["color"], alpha=0.12, linewidth=0)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        **keys,
+                        "data_size": grid,
+                        "mean": value,
+                        "lo": band[0],
+                        "hi": band[1],
+                        "kind": "fit",
+                    }
+                )
+            )
+            label += " (fit underdetermined)" if weak else ""
+        else:
+            ax.plot(sizes, mean, linestyle=st["linestyle"], color=st["color"], alpha=0.6)
+            label += " (no fit)"
+        handles.append(Line2D([], [], label=label, **st))
+    ref = reference(trials, metric)
+    if ref is not None:
+        st = BASELINES["pretrained"]
+        ax.axhline(ref, color=st["color"], linestyle=st["linestyle"], linewidth=1.2)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=st["color"],
+                linestyle=st["linestyle"],
+                label="pretrained (no training)",
+            )
+        )
+        rows.append(
+            pd.DataFrame(
+                {"series": ["pretrained"], "arm": "pretrained", "mean": ref, "kind": "reference"}
+            )
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("training items N (log scale)")
+    ax.set_ylabel(describe(metric).replace(" (", "\n("))
+    ax.set_title(f"Scaling of {metric}: seed mean ± sd, fitted law with 95 % band", loc="left")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    cols = ["series", "arm", "alpha", "kind", "data_size", "mean", "sd", "lo", "hi", "n_seeds"]
+    data = data.reindex(columns=cols).rename(columns={"mean": metric})
+    return save(fig, data, out_dir, f"scaling_{file_stem(metric)}")
