@@ -3,11 +3,13 @@
 One JSON object per line: `image_id` (COCO, flattened as `<image_id>_<N>` for the Nth caption of
 an image) or `rec_num` (CC3M), `src_lang`, `trg_lang`, `caption_tokenized` (the source caption),
 `translation_tokenized` and `backtranslation_tokenized` (unused). The source caption repeats on
-every line of its translations; it is stored once.
+every line of its translations; it is stored once. Images are `<id>.jpg`, or for COCO the
+original file names (`COCO_train2014_000000391895.jpg`, `000000391895.jpg`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,6 +30,25 @@ from trainers.corpus import check_output, write_corpus
 
 FLATTENED_ID = re.compile(r"(.+)_(\d+)")
 EXPECTED = "COCO-35L / CC3M-35L JSONL file"
+COCO_FILE = re.compile(r"(?:COCO_[A-Za-z]+\d*_)?0*(\d+)\.jpg")
+
+
+class ImageFolder:
+    """Finds an item's image: `<id>.jpg`, else a COCO-named file of that numeric id."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._coco: dict[str, Path] | None = None  # numeric id -> file, indexed on first miss
+
+    def find(self, item: str) -> Path:
+        """The image file of `item` (the plain `<id>.jpg` path when nothing matches)."""
+        plain = self.folder / f"{item}.jpg"
+        if plain.is_file() or not item.isdigit():
+            return plain
+        if self._coco is None:
+            matches = ((COCO_FILE.fullmatch(e.name), e.path) for e in os.scandir(self.folder))
+            self._coco = {m.group(1): Path(path) for m, path in matches if m}
+        return self._coco.get(item.lstrip("0") or "0", plain)
 
 
 def caption_key(obj: dict, where: str) -> tuple[str, int]:
@@ -56,7 +77,7 @@ def import_mt_captions(
     """Write the canonical corpus of a COCO-35L / CC3M-35L JSONL file (+ `<id>.jpg` images)."""
     out = check_output(out, overwrite)
     path = input_file(path, EXPECTED)
-    folder = input_dir(images, "--images") if images is not None else None
+    folder = ImageFolder(input_dir(images, "--images")) if images is not None else None
     files = Images() if folder is not None else None
     rows = CaptionRows()
     sources: set[tuple[str, str, int]] = set()
@@ -68,7 +89,7 @@ def import_mt_captions(
         caption = field(obj, "caption_tokenized", where)
         translation = field(obj, "translation_tokenized", where)
         if files is not None and item not in files:
-            files.add(item, image_file(folder / f"{item}.jpg", where, f"image id '{item}'"))
+            files.add(item, image_file(folder.find(item), where, f"image id '{item}'"))
         if (item, src, idx) not in sources:
             sources.add((item, src, idx))
             rows.add(item, src, idx, caption, number)

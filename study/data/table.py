@@ -159,6 +159,8 @@ def import_table(
     """Write the canonical corpus of a caption table (one row per caption) or HF dataset."""
     out = check_output(out, overwrite)
     path = Path(source).expanduser()
+    if not path.exists() and path.suffix.lower() in (*FORMATS, *COMPRESSED):
+        raise StudyError(f"{path}: no such file; give the path of the caption table")
     suffixes = [s for s in path.suffixes if s not in COMPRESSED]
     kind = FORMATS.get(suffixes[-1].lower()) if suffixes and path.is_file() else None
     if path.is_file() and kind is None:
