@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from analysis.fits import ScalingFit
 from analysis.metrics import describe, file_stem, from_error
 from analysis.series import aggregate, hybrid_alphas, reference, series_order, usable_trials
-from analysis.style import BASELINES, figure, save, series_style
+from analysis.style import BASELINES, figure, save, series_style, size_axis
 
 CURVE_POINTS = 80
 
@@ -72,7 +72,8 @@ def plot_scaling(
                     }
                 )
             )
-            label += " (fit underdetermined)" if weak else ""
+            c = fit.params()[0, 2]
+            label += f" (c={c:.2f}, underdetermined)" if weak else f" (c={c:.2f})"
         else:
             ax.plot(sizes, mean, linestyle=st["linestyle"], color=st["color"], alpha=0.6)
             label += " (no fit)"
@@ -95,10 +96,17 @@ def plot_scaling(
                 {"series": ["pretrained"], "arm": "pretrained", "mean": ref, "kind": "reference"}
             )
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("training items N (log scale)")
+    size_axis(ax, agg["data_size"].to_numpy(float))
     ax.set_ylabel(describe(metric).replace(" (", "\n("))
-    ax.set_title(f"Scaling of {metric}: seed mean ± sd, fitted law with 95 % band", loc="left")
+    forms = {f.form for (m, _), f in fits.items() if m == metric}
+    law = (
+        "saturating power law"
+        if forms == {"saturating"}
+        else "power law"
+        if forms
+        else "no fitted law"
+    )
+    ax.set_title(f"{metric}: seed mean ± sd; {law} fit of 1 − acc, 95 % bootstrap band", loc="left")
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     cols = ["series", "arm", "alpha", "kind", "data_size", "mean", "sd", "lo", "hi", "n_seeds"]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis.errors import InputError
 
+TUNE_DIR = "tune"  # where a study run keeps its Tune experiment (study/run_dir.py)
 PARAM_KEYS = ("arm", "alpha", "data_size", "seed")
 PER_LANGUAGE_COLUMNS = ("metric", "lang_a", "lang_b", "value")
 # Fields Tune adds to every report, plus the trial's bookkeeping: none of them is a metric.
@@ -43,9 +44,14 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TRIAL_ID = re.compile(r"_([0-9a-f]{5}_\d{5})_")
 
 
+def tune_root(run: Path) -> Path:
+    """The Tune experiment directory of a run: `<run>/tune` in a study run, else the run itself."""
+    return run / TUNE_DIR if (run / TUNE_DIR).is_dir() else run
+
+
 def trial_dirs(run: Path) -> list[Path]:
     """Trial directories of a Tune experiment, in name order."""
-    return sorted(p.parent for p in run.glob("*/params.json"))
+    return sorted(p.parent for p in tune_root(run).glob("*/params.json"))
 
 
 def _read_json(path: Path) -> dict:
@@ -85,7 +91,7 @@ def read_reports(path: Path) -> list[dict]:
 
 def tune_status(run: Path) -> dict[str, str]:
     """trial_id -> status from the newest experiment_state-*.json, when Tune left one."""
-    states = sorted(run.glob("experiment_state-*.json"))
+    states = sorted(tune_root(run).glob("experiment_state-*.json"))
     if not states:
         return {}
     try:

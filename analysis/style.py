@@ -7,7 +7,9 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 # Okabe and Ito (2008): distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
@@ -75,3 +77,16 @@ def format_size(n: float) -> str:
         if n >= div:
             return f"{n / div:.3g}{unit}"
     return f"{n:.0f}"
+
+
+def size_axis(ax: Axes, sizes: np.ndarray, label: bool = True) -> None:
+    """Log-scale data-size axis with one tick per trained size (no crowded minor labels)."""
+    sizes = np.unique(np.asarray(sizes, dtype=float))
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(FixedFormatter([format_size(n) for n in sizes]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    if len(sizes):
+        ax.set_xlim(sizes.min() / 1.25, sizes.max() * 1.25)
+    if label:
+        ax.set_xlabel("training items N (log scale)")

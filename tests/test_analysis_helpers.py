@@ -99,11 +99,12 @@ def _grid(seeds: int) -> list[tuple[str, float | None, int, int]]:
 def write_ray_run(run: Path, seeds: int = 3, seed: int = 0) -> pd.DataFrame:
     """A run directory in Ray Tune's layout, plus one errored trial; returns the expected trials table."""
     rng = np.random.default_rng(seed)
-    run.mkdir(parents=True)
+    tune_dir = run / "tune"
+    tune_dir.mkdir(parents=True)
     expected = []
     for i, (arm, alpha, n, s) in enumerate(_grid(seeds)):
         trial_id = f"a1b2c_{i:05d}"
-        trial = run / f"train_trial_{trial_id}_{i}_arm={arm},data_size={n}_2026-01-01_00-00-00"
+        trial = tune_dir / f"train_trial_{trial_id}_{i}_arm={arm},data_size={n}_2026-01-01_00-00-00"
         trial.mkdir()
         params = {"arm": arm, "alpha": alpha, "data_size": n, "seed": s}
         (trial / "params.json").write_text(json.dumps(params, indent=2))
@@ -123,7 +124,7 @@ def write_ray_run(run: Path, seeds: int = 3, seed: int = 0) -> pd.DataFrame:
         (trial / "result.json").write_text("".join(json.dumps(r) + "\n" for r in reports))
         long.to_csv(trial / "per_language.csv", index=False)
         expected.append({"trial_id": trial_id, **params, "status": "TERMINATED", **agg})
-    failed = run / "train_trial_a1b2c_99999_99_arm=hybrid_2026-01-01_00-00-00"
+    failed = tune_dir / "train_trial_a1b2c_99999_99_arm=hybrid_2026-01-01_00-00-00"
     failed.mkdir()
     (failed / "params.json").write_text(
         json.dumps({"arm": "hybrid", "alpha": 0.5, "data_size": 4000, "seed": 9})
