@@ -104,7 +104,7 @@ def _size_panel(
     at = points[points["data_size"] == n]
     hybrid = at[at["arm"] == "hybrid"].sort_values("alpha")
     rows = [hybrid.assign(panel=f"N={n:g}", kind="alpha")]
-    for metric, col, color in ((x, "x", _METRIC_COLORS[0]), (y, "y", _METRIC_COLORS[1])):
+    for col, color in zip(("x", "y"), _METRIC_COLORS, strict=True):
         ax.errorbar(hybrid["alpha"], hybrid[f"mean_{col}"], yerr=np.nan_to_num(hybrid[f"sd_{col}"]),
                     color=color, marker="o", markersize=3.5, capsize=2, elinewidth=0.8)  # fmt: skip
         clip = at[at["arm"] == "clip"]
@@ -150,7 +150,7 @@ def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[P
             rows_n, min(len(sizes), PANELS_PER_ROW), sharey=True, squeeze=False
         ).ravel()
         for ax, n in zip(axes, sizes, strict=False):
-            rows += _size_panel(ax, points, n, x, y, best)
+            rows += _size_panel(ax, points, n, best)
         for ax in axes[len(sizes) :]:
             ax.set_visible(False)
         axes[0].set_ylabel("metric value")

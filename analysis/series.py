@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.metrics import lower_is_better
+
 UNFINISHED = ("ERROR", "RUNNING", "PENDING")
 ARM_ORDER = ("hybrid", "clip", "clip-en", "pretrained")
 _ARM_NAMES = {"clip": "CLIP", "clip-en": "CLIP (en)", "pretrained": "pretrained"}
@@ -68,3 +70,31 @@ def hybrid_alphas(trials: pd.DataFrame) -> list[float]:
     """Sorted distinct alphas of the hybrid arm."""
     values = trials.loc[trials["arm"] == "hybrid", "alpha"].to_numpy(float)
     return sorted(set(values[np.isfinite(values)].tolist()))
+
+
+def best_group(trials: pd.DataFrame, metric: str, arm: str = "hybrid") -> pd.Series | None:
+    """The (series, data_size) of `arm` with the best seed mean of `metric`, or None."""
+    agg = aggregate(trials, metric)
+    agg = agg[agg["arm"] == arm]
+    if agg.empty:
+        return None
+    pick = agg["mean"].idxmin() if lower_is_better(metric) else agg["mean"].idxmax()
+    return agg.loc[pick]
+
+
+def baseline_group(trials: pd.DataFrame, metric: str, size: float) -> pd.Series | None:
+    """The CLIP baseline (else CLIP-en) at data size `size`, as a row of `aggregate`."""
+    agg = aggregate(trials, metric)
+    for arm in ("clip", "clip-en"):
+        at = agg[(agg["arm"] == arm) & (agg["data_size"] == size)]
+        if len(at):
+            return at.iloc[0]
+    return None
+
+
+def group_trial_ids(trials: pd.DataFrame, group: pd.Series) -> list[str]:
+    """Trial ids of the usable trials of one (series, data_size) group."""
+    data = usable_trials(trials)
+    return data.loc[
+        (data["series"] == group["series"]) & (data["data_size"] == group["data_size"]), "trial_id"
+    ].tolist()

@@ -1,0 +1,86 @@
+"""`languages_<metric>`: per-language bars of the best hybrid group against CLIP, grouped by resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.languages import by_language, language_order, resources
+from analysis.metrics import describe, file_stem
+from analysis.series import baseline_group, best_group, group_trial_ids
+from analysis.style import BASELINES, OKABE_ITO, figure, format_size, save
+from analysis.tables import Results
+
+_HYBRID_COLOR = OKABE_ITO[1]
+
+
+def compared_groups(results: Results, metric: str) -> list[tuple[str, pd.Series]]:
+    """('best hybrid', group) and ('baseline', group) where present, picked by the trials table."""
+    best = best_group(results.trials, metric) if metric in results.trials else None
+    if best is None:
+        return []
+    base = baseline_group(results.trials, metric, best["data_size"])
+    return [("best hybrid", best)] + ([("baseline", base)] if base is not None else [])
+
+
+def group_label(group: pd.Series) -> str:
+    """Legend text of a group, e.g. 'hybrid α=0.5, N=4k (2 seeds)'."""
+    seeds = int(group["n_seeds"])
+    return (
+        f"{group['series']}, N={format_size(group['data_size'])} ({seeds} seed{'s' * (seeds != 1)})"
+    )
+
+
+def plot_language_bars(results: Results, metric: str, out_dir: Path) -> list[Path] | None:
+    """Draw and save the per-language bars of `metric`; None when there is nothing to plot."""
+    groups = compared_groups(results, metric)
+    values = [
+        by_language(results.per_language, metric, group_trial_ids(results.trials, g))
+        for _, g in groups
+    ]
+    if not values or values[0].empty:
+        return None
+    order = language_order([lang for v in values for lang in v.index], results.languages)
+    level = resources(order, results.languages)
+    fig = figure(min(max(4.5, 0.35 * len(order) + 1.5), 7.2), 3.2)
+    ax = fig.add_subplot()
+    pos = np.arange(len(order))
+    width = 0.8 / len(groups)
+    rows = []
+    for i, ((role, group), vals) in enumerate(zip(groups, values, strict=True)):
+        color = _HYBRID_COLOR if role == "best hybrid" else BASELINES["clip"]["color"]
+        y = vals.reindex(order).to_numpy(float)
+        ax.bar(
+            pos + (i - (len(groups) - 1) / 2) * width,
+            y,
+            width,
+            color=color,
+            label=group_label(group),
+        )
+        rows.append(pd.DataFrame({"role": role, "series": group["series"], "data_size": group["data_size"],
+                                  "lang": order, "resource": [level[x] for x in order], metric: y}))  # fmt: skip
+    # Shade every other resource block and name it above the bars.
+    blocks = (
+        pd.Series([level[x] for x in order])
+        .ne(pd.Series([level[x] for x in order]).shift())
+        .cumsum()
+    )
+    for k, idx in pd.Series(pos).groupby(blocks.to_numpy()):
+        if k % 2 == 0:
+            ax.axvspan(idx.min() - 0.5, idx.max() + 0.5, color="#000000", alpha=0.05, linewidth=0)
+        ax.text((idx.min() + idx.max()) / 2, 1.01, level[order[idx.min()]], ha="center",
+                va="bottom", transform=ax.get_xaxis_transform(), fontsize=7.5)  # fmt: skip
+    pairs = (
+        results.per_language.loc[results.per_language["metric"] == metric, "lang_b"] != ""
+    ).any()
+    ax.set_xticks(pos, order)
+    ax.set_xlim(-0.6, len(order) - 0.4)
+    ax.set_xlabel(
+        ("query language, mean over targets" if pairs else "language") + "; blocks: resource level"
+    )
+    ax.set_ylabel(describe(metric).replace(" (", "\n("))
+    ax.grid(axis="x", visible=False)
+    fig.legend(loc="outside lower center", ncols=len(groups))
+    return save(fig, pd.concat(rows, ignore_index=True), out_dir, f"languages_{file_stem(metric)}")
