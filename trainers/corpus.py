@@ -213,8 +213,10 @@ def atomic_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
+        ancestor = next((p for p in out.parents if p.exists()), None)
+        reason = f"{ancestor} is a file" if ancestor and not ancestor.is_dir() else exc.strerror
         raise InputError(
-            f"{out}: cannot write output ({exc.strerror}); choose a writable directory"
+            f"{out}: cannot write output ({reason}); choose a writable directory"
         ) from None
     try:
         yield tmp

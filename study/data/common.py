@@ -6,7 +6,9 @@ import bz2
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,25 +65,35 @@ def open_text(path: Path, expected: str):
     return open(path, encoding="utf-8")
 
 
+@contextmanager
+def decoding(path: Path, expected: str) -> Iterator[None]:
+    """Turn undecodable text and corrupt or truncated gzip/bz2 streams into one-line errors."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise StudyError(f"{path}: not UTF-8 text; expected a {expected}") from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise StudyError(
+            f"{path}: corrupt or truncated compressed file ({exc}); download it again"
+        ) from None
+
+
 def read_jsonl(path: Path, expected: str = "JSONL file") -> Iterator[tuple[int, dict]]:
     """(line number, object) for every non-blank line of a JSONL file."""
-    with open_text(path, expected) as f:
-        try:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise StudyError(
-                        f"{where}: malformed JSON ({exc.msg}, column {exc.colno})"
-                    ) from None
-                if not isinstance(obj, dict):
-                    raise StudyError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-                yield number, obj
-        except UnicodeDecodeError:
-            raise StudyError(f"{path}: not UTF-8 text; expected a {expected}") from None
+    with open_text(path, expected) as f, decoding(path, expected):
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise StudyError(
+                    f"{where}: malformed JSON ({exc.msg}, column {exc.colno})"
+                ) from None
+            if not isinstance(obj, dict):
+                raise StudyError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+            yield number, obj
 
 
 def field(obj: Mapping[str, Any], name: str, where: str, kind: type | tuple = str) -> Any:

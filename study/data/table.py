@@ -22,6 +22,7 @@ from study.data.common import (
     Images,
     check_duplicates,
     check_language,
+    decoding,
     image_file,
     number_captions,
     open_text,
@@ -65,7 +66,7 @@ def _file_rows(path: Path, kind: str, cols: Columns) -> Iterator[tuple[str, int,
         for number, obj in read_jsonl(path):
             yield f"{path}:{number}", number, obj
     elif kind in ("csv", "tsv"):
-        with open_text(path, f"{kind.upper()} file") as f:
+        with open_text(path, f"{kind.upper()} file") as f, decoding(path, f"{kind.upper()} file"):
             reader = csv.DictReader(f, delimiter="," if kind == "csv" else "\t")
             _check_columns(list(reader.fieldnames or []), cols, str(path))
             for row in reader:
@@ -128,14 +129,15 @@ def _value(row: dict, column: str, where: str) -> Any:
     return value
 
 
-def _image(value: Any, base: Path, where: str) -> bytes | Path:
+def _image(value: Any, base: Path, where: str, item: str) -> bytes | Path:
     """Encoded bytes (HF Image dicts, binary columns) or the file a path names."""
     if isinstance(value, dict):
         value = value.get("bytes") or value.get("path")
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     if isinstance(value, str) and value:
-        return image_file(Path(value) if Path(value).is_absolute() else base / value, where, "row")
+        path = Path(value) if Path(value).is_absolute() else base / value
+        return image_file(path, where, f"item '{item}'")
     raise StudyError(f"{where}: image value of type {type(value).__name__} is not bytes or a path")
 
 
@@ -189,7 +191,7 @@ def import_table(
             rows.add(item, lang, idx, text, number)
             first_line.setdefault(item, where)
             if columns.image and item not in files and row.get(columns.image) is not None:
-                data = _image(row[columns.image], base, where)
+                data = _image(row[columns.image], base, where, item)
                 fmt = image_format_of(data if isinstance(data, bytes) else _head(data))
                 if fmt is None:
                     raise StudyError(f"{where}: the image is neither PNG nor JPEG")

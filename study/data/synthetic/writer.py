@@ -123,7 +123,8 @@ def generate(
     world = world or World()
     if items < 1 or eval_items < 1:
         raise InputError(
-            f"synthetic corpus: items ({items}) and eval items ({eval_items}) must be >= 1"
+            f"synthetic corpus: --items {items} / --eval-items {eval_items} (data.synthetic.items"
+            " / eval_items): both must be at least 1"
         )
     out = check_output(out, overwrite)
     with atomic_dir(out, overwrite) as tmp:

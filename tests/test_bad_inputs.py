@@ -1,0 +1,327 @@
+"""One table of bad inputs, each run through the real CLI (`study.cli.main`) in-process.
+
+Every row must end in exit code != 0 and exactly one stderr line, `error: ...`, that names the
+problem and its place (file:line, config key or column), with no traceback; and the command must
+leave the files it was given exactly as they were (no partial or temporary output, no overwrite).
+
+To add rows (npz files for `study eval-embeddings`, checkpoint dirs for `study best/eval`, ...):
+write a section `NPZ_CASES = [Bad(...), ...]` below the others and list it in CASES.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from study.cli import main
+from trainers.corpus import write_corpus
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+XM3600 = FIXTURES / "xm3600"
+COCO_LINE = json.loads((FIXTURES / "coco35l" / "coco_mt_dev.jsonl").read_text().splitlines()[0])
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A bad input: `make(tmp)` writes its files under tmp and returns the CLI argv.
+
+    `needles` must all be in the error line (`{tmp}` stands for the test's directory);
+    `xfail` names a known defect (strict: the row fails loudly once it is fixed).
+    """
+
+    id: str
+    make: Callable[[Path], list[str]]
+    needles: tuple[str, ...]
+    xfail: str | None = None
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write text or bytes to path (parents created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def jsonl(*records: dict | str) -> str:
+    """JSONL text; a str record is written as is (for malformed lines)."""
+    return "".join(
+        (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records
+    )
+
+
+# ---------------------------------------------------------------- config (`study plan CONFIG`)
+
+BASE = {
+    "name": "bad",
+    "data": {
+        "train": "synthetic",
+        "eval": "synthetic",
+        "synthetic": {"items": 100, "eval_items": 20},
+    },
+    "train": {"batch_size": 16},
+    "sweep": {"data_sizes": [50, 100], "mix_ratios": [0.0, 0.5, 1.0], "arms": ["hybrid", "clip"]},
+}
+
+
+def config(**sections: dict) -> Callable[[Path], list[str]]:
+    """`study plan` on BASE with sections updated (a None value deletes the key)."""
+
+    def make(tmp: Path) -> list[str]:
+        raw = json.loads(json.dumps(BASE))
+        for section, values in sections.items():
+            if values is None:
+                raw.pop(section)
+            else:
+                raw.setdefault(section, {}).update(values)
+        return ["plan", str(write(tmp / "study.yaml", yaml.safe_dump(raw, sort_keys=False)))]
+
+    return make
+
+
+def config_text(text: str, name: str = "study.yaml", *extra: str) -> Callable[[Path], list[str]]:
+    """`study plan` on a config file with exactly this text."""
+    return lambda tmp: ["plan", str(write(tmp / name, text)), *extra]
+
+
+def tiny_corpus(tmp: Path) -> Path:
+    """A 3-item canonical corpus (en, de) at tmp/corpus."""
+    rows = [(f"i{k}", lang, 0, f"{lang} {k}") for k in range(3) for lang in ("en", "de")]
+    captions = pd.DataFrame(rows, columns=["item_id", "lang", "idx", "text"])
+    return write_corpus(tmp / "corpus", name="tiny", captions=captions, source="t", licence="CC0")
+
+
+def config_on_corpus(tmp: Path, corrupt: bool = False, sizes: tuple = (2, 10)) -> list[str]:
+    """`study plan` on a config whose training corpus is tiny_corpus (3 items)."""
+    corpus = tiny_corpus(tmp)
+    if corrupt:
+        write(corpus / "manifest.json", '{"format_version": 1, "num_items": "many"')
+    raw = {**BASE, "data": {"train": str(corpus), "eval": str(corpus)}}
+    raw = {**raw, "train": {"batch_size": 2}, "sweep": {**BASE["sweep"], "data_sizes": list(sizes)}}
+    return ["plan", str(write(tmp / "study.yaml", yaml.safe_dump(raw)))]
+
+
+CONFIG_CASES = [
+    Bad("yaml-malformed", config_text("name: bad\nsweep:\n  data_sizes: [50, 100\n"), ("{tmp}/study.yaml:", "malformed YAML")),
+    Bad("yaml-tab", config_text("name: bad\nsweep:\n\tdata_sizes: [50]\n"), ("{tmp}/study.yaml:3", "malformed YAML")),
+    Bad("yaml-not-mapping", config_text("- just\n- a list\n"), ("{tmp}/study.yaml", "mapping")),
+    Bad("config-missing", lambda tmp: ["plan", str(tmp / "nope.yaml")], ("{tmp}/nope.yaml", "not found")),
+    Bad("config-wrong-type", config_text("name: bad\n", "study.txt"), ("{tmp}/study.txt", "YAML config")),
+    Bad("unknown-key", config(trian={"batch_size": 8}), ("{tmp}/study.yaml:", "'trian'", "did you mean 'train'")),
+    Bad("unknown-nested-key", config(train={"batch_sise": 8}), ("{tmp}/study.yaml:", "'train.batch_sise'", "'batch_size'")),
+    Bad("missing-key", config(sweep=None), ("{tmp}/study.yaml", "'sweep'")),
+    Bad("alpha-above-1", config(sweep={"mix_ratios": [0.5, 1.5]}), ("{tmp}/study.yaml:", "sweep.mix_ratios", "1.5", "[0, 1]")),
+    Bad("alpha-negative", config(sweep={"mix_ratios": [-0.1]}), ("{tmp}/study.yaml:", "sweep.mix_ratios", "[0, 1]")),
+    Bad("grid-empty-arms", config(sweep={"arms": []}), ("{tmp}/study.yaml:", "'sweep'", "grid is empty")),
+    Bad("grid-empty-ratios", config(sweep={"arms": ["hybrid"], "mix_ratios": []}), ("{tmp}/study.yaml:", "'sweep'", "grid is empty")),
+    Bad("size-over-synthetic", config(sweep={"data_sizes": [50, 500]}), ("sweep.data_sizes", "500", "100 items")),
+    Bad("size-over-corpus", config_on_corpus, ("sweep.data_sizes", "10", "{tmp}/corpus/manifest.json")),
+    Bad("corpus-manifest-corrupt", lambda tmp: config_on_corpus(tmp, corrupt=True), ("{tmp}/corpus/manifest.json", "corrupt")),
+    Bad("language-unknown", config(data={"languages": ["en", "xx"]}), ("data.languages", "'xx'")),
+    Bad("batch-over-smallest-n", config(train={"batch_size": 64}, sweep={"data_sizes": [32, 100]}), ("{tmp}/study.yaml", "train.batch_size", "32")),
+    Bad("value-wrong-type", config(train={"batch_size": "many"}), ("{tmp}/study.yaml:", "train.batch_size")),
+    Bad("set-without-value", lambda tmp: [*config()(tmp), "--set", "train.batch_size"], ("--set", "train.batch_size", "key=value")),
+    Bad("set-out-of-range", lambda tmp: [*config()(tmp), "--set", "sweep.mix_ratios=[2]"], ("sweep.mix_ratios", "[0, 1]")),
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- data (`study data ...`)
+
+XM_LINES = (XM3600 / "captions.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def xm3600(*lines: str, images: bool = False, out: str = "out") -> Callable[[Path], list[str]]:
+    """`study data xm3600` on these captions.jsonl lines (+ the fixture images, if asked)."""
+
+    def make(tmp: Path) -> list[str]:
+        captions = write(tmp / "captions.jsonl", "".join(line + "\n" for line in lines))
+        argv = ["data", "xm3600", "--captions", str(captions), "--out", str(tmp / out)]
+        if images:
+            shutil.copytree(XM3600 / "images", tmp / "images")
+            (tmp / "images" / f"{json.loads(XM_LINES[1])['image/key']}.jpg").unlink()
+            argv += ["--images", str(tmp / "images")]
+        return argv
+
+    return make
+
+
+def xm_with(line: int, **changes) -> str:
+    """Fixture line `line` (0-based) with keys changed (a None value deletes the key)."""
+    rec = json.loads(XM_LINES[line])
+    for key, value in changes.items():
+        rec.pop(key) if value is None else rec.__setitem__(key, value)
+    return json.dumps(rec, ensure_ascii=False)
+
+
+def mt(*records: dict | str) -> Callable[[Path], list[str]]:
+    """`study data mt-captions` on these JSONL records."""
+    return lambda tmp: [
+        "data",
+        "mt-captions",
+        str(write(tmp / "coco.jsonl", jsonl(*records))),
+        "--out",
+        str(tmp / "out"),
+    ]
+
+
+def table(
+    name: str, content: str | bytes | Callable[[Path], None], *extra: str
+) -> Callable[[Path], list[str]]:
+    """`study data table` on a file (or a writer of one) mapped as id/lang/text."""
+
+    def make(tmp: Path) -> list[str]:
+        path = tmp / name
+        content(path) if callable(content) else write(path, content)
+        cols = ["--item-col", "id", "--lang-col", "lang", "--text-col", "text", *extra]
+        return ["data", "table", str(path), *cols, "--out", str(tmp / "out")]
+
+    return make
+
+
+def parquet_rows(*rows: tuple) -> Callable[[Path], None]:
+    return lambda path: pd.DataFrame(rows, columns=["id", "lang", "text"]).to_parquet(path)
+
+
+def hf_dir(path: Path) -> None:
+    import datasets
+
+    datasets.Dataset.from_dict({"id": ["a"], "language": ["en"], "text": ["x"]}).save_to_disk(
+        str(path)
+    )
+
+
+def existing_output(tmp: Path) -> list[str]:
+    write(tmp / "out" / "keep.txt", "a corpus the user cares about")
+    return xm3600(XM_LINES[0])(tmp)
+
+
+def unwritable_output(tmp: Path) -> list[str]:
+    write(tmp / "blocker", "a file where a directory should be")
+    return xm3600(XM_LINES[0], out="blocker/out")(tmp)
+
+
+def png_as_captions(tmp: Path) -> list[str]:
+    image = write(tmp / "captions.jsonl", (XM3600 / "images").glob("*.jpg").__next__().read_bytes())
+    return ["data", "xm3600", "--captions", str(image), "--out", str(tmp / "out")]
+
+
+MT_OK = COCO_LINE
+DATA_CASES = [
+    Bad("jsonl-malformed", xm3600(XM_LINES[0], XM_LINES[1][:-5], XM_LINES[2]), ("{tmp}/captions.jsonl:2", "malformed JSON")),
+    Bad("jsonl-not-object", xm3600(XM_LINES[0], "[1, 2]"), ("{tmp}/captions.jsonl:2", "JSON object")),
+    Bad("jsonl-not-utf8", lambda tmp: [*xm3600()(tmp), "--captions", str(write(tmp / "l1.jsonl", b'{"image/key": "\xe9t\xe9"}\n'))], ("{tmp}/l1.jsonl", "not UTF-8")),
+    Bad("xm3600-missing-key", xm3600(XM_LINES[0], xm_with(1, **{"image/key": None})), ("{tmp}/captions.jsonl:2", "missing field 'image/key'")),
+    Bad("xm3600-caption-not-list", xm3600(xm_with(0, en={"caption": "one string"})), ("{tmp}/captions.jsonl:1", "'caption'")),
+    Bad("xm3600-key-with-slash", xm3600(xm_with(0, **{"image/key": "../../etc"})), ("{tmp}/captions.jsonl:1", "image/key", "../../etc")),
+    Bad("xm3600-missing-image", xm3600(*XM_LINES, images=True), ("{tmp}/captions.jsonl:2", "missing image", "00c8a8c8fa6b8e27")),
+    Bad("xm3600-images-dir-missing", lambda tmp: [*xm3600(XM_LINES[0])(tmp), "--images", str(tmp / "nope")], ("--images", "{tmp}/nope")),
+    Bad("xm3600-duplicate-key", xm3600(XM_LINES[0], XM_LINES[1], XM_LINES[0]), ("{tmp}/captions.jsonl:3", "duplicate image/key", "line 1")),
+    Bad("xm3600-unknown-language", xm3600(xm_with(0, xx={"caption": ["?"]})), ("{tmp}/captions.jsonl:1", "unknown language code 'xx'")),
+    Bad("xm3600-empty", xm3600(), ("{tmp}/captions.jsonl", "empty corpus")),
+    Bad("xm3600-blank-lines-only", xm3600("", "   "), ("{tmp}/captions.jsonl", "empty corpus")),
+    Bad("captions-missing", lambda tmp: ["data", "xm3600", "--captions", str(tmp / "nope.jsonl"), "--out", str(tmp / "out")], ("{tmp}/nope.jsonl", "no such file")),
+    Bad("captions-is-image", png_as_captions, ("{tmp}/captions.jsonl", "JPEG image")),
+    Bad("output-exists", existing_output, ("{tmp}/out", "already exists", "--overwrite")),
+    Bad("output-unwritable", unwritable_output, ("{tmp}/blocker/out", "cannot write", "{tmp}/blocker is a file")),
+    Bad("mt-missing-field", mt(MT_OK, {**MT_OK, "src_lang": None}), ("{tmp}/coco.jsonl:2", "'src_lang'")),
+    Bad("mt-missing-id", mt({k: v for k, v in MT_OK.items() if k != "image_id"}), ("{tmp}/coco.jsonl:1", "'image_id'")),
+    Bad("mt-unknown-language", mt(MT_OK, {**MT_OK, "trg_lang": "klingon"}), ("{tmp}/coco.jsonl:2", "'klingon'")),
+    Bad("mt-duplicate", mt(MT_OK, MT_OK), ("{tmp}/coco.jsonl:2", "duplicate caption", "line 1")),
+    Bad("mt-gzip-truncated", lambda tmp: ["data", "mt-captions", str(write(tmp / "c.jsonl.gz", gzip.compress(jsonl(MT_OK).encode())[:-12])), "--out", str(tmp / "out")], ("{tmp}/c.jsonl.gz",)),
+    Bad("table-wrong-type", table("notes.txt", "id,lang,text\n"), ("{tmp}/notes.txt", "not a table file")),
+    Bad("table-missing-file", table("typo.csv", lambda path: None), ("{tmp}/typo.csv", "no such file")),
+    Bad("table-missing-column", table("c.csv", "id,language,text\na,en,x\n"), ("{tmp}/c.csv", "no column 'lang'")),
+    Bad("table-missing-value", table("c.csv", "id,lang,text\na,en,x\nb,en,\n"), ("{tmp}/c.csv:3", "missing field 'text'")),
+    Bad("table-unknown-language", table("c.csv", "id,lang,text\na,en,x\nb,english,y\n"), ("{tmp}/c.csv:3", "'english'")),
+    Bad("table-duplicate", table("c.csv", "id,lang,text,n\na,en,x,0\na,en,y,0\n", "--idx-col", "n"), ("{tmp}/c.csv:3", "duplicate caption", "line 2")),
+    Bad("table-idx-not-int", table("c.csv", "id,lang,text,n\na,en,x,first\n", "--idx-col", "n"), ("{tmp}/c.csv:2", "'n'", "integer")),
+    Bad("table-empty", table("c.csv", "id,lang,text\n"), ("{tmp}/c.csv", "empty corpus")),
+    Bad("table-missing-image", table("c.csv", "id,lang,text,img\na,en,x,a.png\n", "--image-col", "img"), ("{tmp}/c.csv:2", "missing image", "{tmp}/a.png", "item 'a'")),
+    Bad("table-image-not-png-jpeg", table("c.csv", "id,lang,text,img\na,en,x,c.csv\n", "--image-col", "img"), ("{tmp}/c.csv:2", "neither PNG nor JPEG")),
+    Bad("table-parquet-unknown-language", table("c.parquet", parquet_rows(("a", "en", "x"), ("b", "zz", "y"))), ("{tmp}/c.parquet row 2", "'zz'")),
+    Bad("table-parquet-corrupt", table("c.parquet", b"PAR1 not really"), ("{tmp}/c.parquet", "parquet")),
+    Bad("table-hf-missing-column", table("hf", hf_dir), ("{tmp}/hf", "no column 'lang'", "language")),
+    Bad("synthetic-no-items", lambda tmp: ["data", "synthetic", "--items", "0", "--out", str(tmp / "out")], ("--items 0",)),
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- command-line misuse
+
+ARGPARSE = "study/cli.py lets argparse print usage plus 'study ...: error: ...' (no line starts with 'error:')"
+CLI_CASES = [
+    Bad("cli-unknown-flag", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl", "--out", str(tmp / "o"), "--bogus"], ("--bogus",), xfail=ARGPARSE),
+    Bad("cli-missing-option", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl"], ("--out",), xfail=ARGPARSE),
+    Bad("cli-unknown-command", lambda tmp: ["plna", "x.yaml"], ("plna",), xfail=ARGPARSE),
+    Bad("cli-bad-int", lambda tmp: ["data", "synthetic", "--items", "many", "--out", str(tmp / "o")], ("--items", "many"), xfail=ARGPARSE),
+]  # fmt: skip
+
+CASES = [*CONFIG_CASES, *DATA_CASES, *CLI_CASES]
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under root with its bytes (None for directories)."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    capsys.readouterr()  # drop what setting up the files printed
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse exits by itself
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else []
+        )
+        for c in CASES
+    ],
+)
+def test_bad_input_ends_in_one_error_line_and_leaves_files_alone(case, tmp_path, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    argv = case.make(work)
+    before = snapshot(tmp_path)
+    code, out, err = run_cli(argv, capsys)
+    assert code != 0, (out, err)
+    assert "Traceback" not in out + err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    line = err.strip()
+    for needle in case.needles:
+        assert needle.format(tmp=work) in line, (needle, line)
+    assert snapshot(tmp_path) == before, "the command changed or left files behind"
+
+
+def test_ids_are_unique_and_the_table_is_large():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+    assert len([c for c in CASES if not c.xfail]) >= 20
+
+
+def test_the_base_config_is_valid(tmp_path, capsys):
+    # The config rows differ from BASE in one key each: BASE itself must plan cleanly.
+    code, out, err = run_cli(config()(tmp_path), capsys)
+    assert code == 0, err
+    assert "study bad: 8 trials" in out
+    (tmp_path / "c").mkdir()
+    code, out, err = run_cli(config_on_corpus(tmp_path / "c", sizes=(2, 3)), capsys)
+    assert code == 0, err
+    assert "study bad: 8 trials" in out
