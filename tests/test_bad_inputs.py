@@ -137,14 +137,18 @@ CONFIG_CASES = [
 
 # ---------------------------------------------------------------- data (`study data ...`)
 
+JPEG = next((XM3600 / "images").glob("*.jpg")).read_bytes()
 XM_LINES = (XM3600 / "captions.jsonl").read_text(encoding="utf-8").splitlines()
 
 
-def xm3600(*lines: str, images: bool = False, out: str = "out") -> Callable[[Path], list[str]]:
+def xm3600(
+    *lines: str | bytes, images: bool = False, out: str = "out"
+) -> Callable[[Path], list[str]]:
     """`study data xm3600` on these captions.jsonl lines (+ the fixture images, if asked)."""
 
     def make(tmp: Path) -> list[str]:
-        captions = write(tmp / "captions.jsonl", "".join(line + "\n" for line in lines))
+        body = b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in lines)
+        captions = write(tmp / "captions.jsonl", body)
         argv = ["data", "xm3600", "--captions", str(captions), "--out", str(tmp / out)]
         if images:
             shutil.copytree(XM3600 / "images", tmp / "images")
@@ -210,16 +214,11 @@ def unwritable_output(tmp: Path) -> list[str]:
     return xm3600(XM_LINES[0], out="blocker/out")(tmp)
 
 
-def png_as_captions(tmp: Path) -> list[str]:
-    image = write(tmp / "captions.jsonl", (XM3600 / "images").glob("*.jpg").__next__().read_bytes())
-    return ["data", "xm3600", "--captions", str(image), "--out", str(tmp / "out")]
-
-
 MT_OK = COCO_LINE
 DATA_CASES = [
     Bad("jsonl-malformed", xm3600(XM_LINES[0], XM_LINES[1][:-5], XM_LINES[2]), ("{tmp}/captions.jsonl:2", "malformed JSON")),
     Bad("jsonl-not-object", xm3600(XM_LINES[0], "[1, 2]"), ("{tmp}/captions.jsonl:2", "JSON object")),
-    Bad("jsonl-not-utf8", lambda tmp: [*xm3600()(tmp), "--captions", str(write(tmp / "l1.jsonl", b'{"image/key": "\xe9t\xe9"}\n'))], ("{tmp}/l1.jsonl", "not UTF-8")),
+    Bad("jsonl-not-utf8", xm3600(b'{"image/key": "\xe9t\xe9"}'), ("{tmp}/captions.jsonl", "not UTF-8")),
     Bad("xm3600-missing-key", xm3600(XM_LINES[0], xm_with(1, **{"image/key": None})), ("{tmp}/captions.jsonl:2", "missing field 'image/key'")),
     Bad("xm3600-caption-not-list", xm3600(xm_with(0, en={"caption": "one string"})), ("{tmp}/captions.jsonl:1", "'caption'")),
     Bad("xm3600-key-with-slash", xm3600(xm_with(0, **{"image/key": "../../etc"})), ("{tmp}/captions.jsonl:1", "image/key", "../../etc")),
@@ -230,7 +229,7 @@ DATA_CASES = [
     Bad("xm3600-empty", xm3600(), ("{tmp}/captions.jsonl", "empty corpus")),
     Bad("xm3600-blank-lines-only", xm3600("", "   "), ("{tmp}/captions.jsonl", "empty corpus")),
     Bad("captions-missing", lambda tmp: ["data", "xm3600", "--captions", str(tmp / "nope.jsonl"), "--out", str(tmp / "out")], ("{tmp}/nope.jsonl", "no such file")),
-    Bad("captions-is-image", png_as_captions, ("{tmp}/captions.jsonl", "JPEG image")),
+    Bad("captions-is-image", xm3600(JPEG), ("{tmp}/captions.jsonl", "JPEG image")),
     Bad("output-exists", existing_output, ("{tmp}/out", "already exists", "--overwrite")),
     Bad("output-unwritable", unwritable_output, ("{tmp}/blocker/out", "cannot write", "{tmp}/blocker is a file")),
     Bad("mt-missing-field", mt(MT_OK, {**MT_OK, "src_lang": None}), ("{tmp}/coco.jsonl:2", "'src_lang'")),

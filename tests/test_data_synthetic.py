@@ -10,8 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from study.cli import main
+from study.config import parse_config
+from study.data.sources import resolve_corpora
 from study.data.synthetic import LANGUAGES, LOW_RESOURCE, World, ensure_synthetic
 from study.data.synthetic.languages import GRAMMARS, en, es, ja
+from study.errors import StudyError
 from trainers.corpus import open_corpus
 
 # Unicode blocks of the scripts the grammars declare; a caption letter outside its block fails.
@@ -209,3 +212,18 @@ def test_ensure_synthetic_generates_once_then_reuses(tmp_path):
     assert open_corpus(first.eval).num_items == 10
     other = ensure_synthetic(tmp_path, 20, 10, seed=1, world=World(max_objects=2))
     assert other.train != first.train  # a non-default world is cached apart
+
+
+def test_study_config_resolves_the_embedded_corpus_in_its_cache(tmp_path):
+    raw = {
+        "name": "s",
+        "data": {"cache_dir": str(tmp_path), "synthetic": {"items": 20, "eval_items": 10}},
+        "train": {"batch_size": 8},
+        "sweep": {"data_sizes": [10, 20]},
+    }
+    train, evald = resolve_corpora(parse_config(raw))
+    assert train.parent == evald.parent and train.parent.parent == tmp_path
+    assert (open_corpus(train).num_items, open_corpus(evald).num_items) == (20, 10)
+    raw["data"]["eval"] = str(tmp_path / "missing")
+    with pytest.raises(StudyError, match=r"data.eval: .*missing is not a canonical corpus"):
+        resolve_corpora(parse_config(raw))
