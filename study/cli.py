@@ -27,14 +27,22 @@ COMMAND_MODULES = (
 USER_ERRORS = (StudyError, TrainersInputError, AnalysisInputError)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one `error:` line naming the command."""
+
+    def error(self, message: str):
+        """Print `error: <command>: <message> (see <command> --help)` and exit with 2."""
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every available subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="study",
         description="Scaling studies of hybrid-batch multilingual contrastive training (XM3600).",
         epilog="Example: study plan configs/demo.yaml",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"study.commands.{name}")

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from study.errors import StudyError
 from trainers.config import EvalConfig, ModelConfig, TrainConfig
@@ -126,21 +135,30 @@ class StudyConfig(_Strict):
     resources: ResourcesConfig = ResourcesConfig()
     eval: EvalConfig = EvalConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    _source: tuple[str, str] | None = PrivateAttr(None)  # (file, text) for error locations
 
     @model_validator(mode="after")
     def _batch_fits(self) -> StudyConfig:
         smallest = min(self.sweep.data_sizes)
         if self.train.batch_size > smallest:
             raise ValueError(
-                f"train.batch_size {self.train.batch_size} is larger than the smallest data size "
+                f"train.batch_size: {self.train.batch_size} is larger than the smallest data size "
                 f"{smallest}; lower the batch size or drop that size"
             )
         if self.train.batch_size % self.resources.workers_per_trial:
             raise ValueError(
-                f"train.batch_size {self.train.batch_size} is not divisible by "
+                f"train.batch_size: {self.train.batch_size} is not divisible by "
                 f"resources.workers_per_trial {self.resources.workers_per_trial}"
             )
         return self
+
+    def place(self, key: str) -> str:
+        """`file:line` of a dotted config key in the file this config came from (else the key)."""
+        if self._source is None:
+            return key
+        where, text = self._source
+        line = _key_line(text, tuple(int(p) if p.isdigit() else p for p in key.split(".")))
+        return f"{where}:{line}" if line else where
 
 
 def _key_line(text: str, loc: tuple) -> int | None:
@@ -180,8 +198,16 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+# Cross-field checks name the key they blame at the start of their message: "train.batch_size: ..."
+_BLAMED_KEY = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+): ")
+
+
 def _describe(err: dict, where: str, text: str) -> str:
     loc = tuple(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    blamed = _BLAMED_KEY.match(msg) if not loc else None
+    if blamed:
+        loc, msg = tuple(blamed.group(1).split(".")), msg[blamed.end() :]
     key = ".".join(str(p) for p in loc) or "(top level)"
     line = _key_line(text, loc) if text else None
     place = f"{where}:{line}" if line else where
@@ -193,7 +219,6 @@ def _describe(err: dict, where: str, text: str) -> str:
         return f"{place}: unknown config key '{key}'{hint}"
     if err["type"] == "missing":
         return f"{place}: missing required config key '{key}'"
-    msg = err["msg"].removeprefix("Value error, ")
     return f"{place}: config key '{key}': {msg}"
 
 
@@ -222,11 +247,13 @@ def parse_config(raw: Any, where: str = "<config>", text: str = "") -> StudyConf
     if not isinstance(raw, dict):
         raise StudyError(f"{where}: expected a mapping of config keys at the top level")
     try:
-        return StudyConfig.model_validate(raw)
+        cfg = StudyConfig.model_validate(raw)
     except ValidationError as exc:
         # An unknown key often explains a "missing" one (a typo): report it first.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         raise StudyError(_describe(errors[0], where, text)) from None
+    cfg._source = (where, text)
+    return cfg
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> StudyConfig:

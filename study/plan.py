@@ -80,17 +80,23 @@ def check_against_data(cfg: StudyConfig, corpus: CorpusSummary) -> None:
     too_big = [n for n in cfg.sweep.data_sizes if n > corpus.num_items]
     if too_big:
         raise StudyError(
-            f"sweep.data_sizes: {too_big[0]} is larger than the training corpus "
+            f"{cfg.place('sweep.data_sizes')}: config key 'sweep.data_sizes': {too_big[0]} "
+            f"is larger than the training corpus "
             f"({corpus.num_items} items, {corpus.where}); use sizes up to {corpus.num_items}"
         )
     unknown = [lang for lang in cfg.data.languages or [] if lang not in corpus.languages]
     if unknown:
+        i = cfg.data.languages.index(unknown[0])
         raise StudyError(
-            f"data.languages: unknown language '{unknown[0]}' (the corpus has "
+            f"{cfg.place(f'data.languages.{i}')}: config key 'data.languages': unknown language "
+            f"'{unknown[0]}' (the corpus has "
             f"{', '.join(corpus.languages)})"
         )
     if "clip-en" in cfg.sweep.arms and "en" not in (cfg.data.languages or corpus.languages):
-        raise StudyError("sweep.arms: 'clip-en' needs English ('en') among the training languages")
+        raise StudyError(
+            f"{cfg.place('sweep.arms')}: config key 'sweep.arms': 'clip-en' needs English ('en') "
+            "among the training languages"
+        )
 
 
 def plan(cfg: StudyConfig, *, require_data: bool = True) -> list[TrialSpec]:
@@ -100,7 +106,8 @@ def plan(cfg: StudyConfig, *, require_data: bool = True) -> list[TrialSpec]:
         check_against_data(cfg, corpus)
     elif require_data:
         raise StudyError(
-            f"data.train: no canonical corpus at {cfg.data.train} (manifest.json missing); import "
+            f"{cfg.place('data.train')}: config key 'data.train': no canonical corpus at "
+            f"{cfg.data.train} (manifest.json missing); import "
             "one with `study data ...` or use 'synthetic'"
         )
     return expand_grid(cfg)

@@ -256,12 +256,11 @@ DATA_CASES = [
 
 # ---------------------------------------------------------------- command-line misuse
 
-ARGPARSE = "study/cli.py lets argparse print usage plus 'study ...: error: ...' (no line starts with 'error:')"
 CLI_CASES = [
-    Bad("cli-unknown-flag", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl", "--out", str(tmp / "o"), "--bogus"], ("--bogus",), xfail=ARGPARSE),
-    Bad("cli-missing-option", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl"], ("--out",), xfail=ARGPARSE),
-    Bad("cli-unknown-command", lambda tmp: ["plna", "x.yaml"], ("plna",), xfail=ARGPARSE),
-    Bad("cli-bad-int", lambda tmp: ["data", "synthetic", "--items", "many", "--out", str(tmp / "o")], ("--items", "many"), xfail=ARGPARSE),
+    Bad("cli-unknown-flag", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl", "--out", str(tmp / "o"), "--bogus"], ("--bogus",)),
+    Bad("cli-missing-option", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl"], ("--out",)),
+    Bad("cli-unknown-command", lambda tmp: ["plna", "x.yaml"], ("plna",)),
+    Bad("cli-bad-int", lambda tmp: ["data", "synthetic", "--items", "many", "--out", str(tmp / "o")], ("--items", "many")),
 ]  # fmt: skip
 
 CASES = [*CONFIG_CASES, *DATA_CASES, *CLI_CASES]

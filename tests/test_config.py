@@ -110,7 +110,7 @@ BAD_CONFIGS = {
     ),
     "batch larger than smallest N": (
         "name: x\ntrain: {batch_size: 128}\nsweep: {data_sizes: [100, 1000]}\n",
-        ["train.batch_size 128", "smallest data size 100"],
+        ["'train.batch_size': 128", "smallest data size 100"],
     ),
     "missing sweep": ("name: x\n", ["missing required config key 'sweep'"]),
     "wrong type": (
