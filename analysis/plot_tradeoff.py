@@ -97,9 +97,7 @@ def _main_panel(
     return rows
 
 
-def _size_panel(
-    ax, points: pd.DataFrame, n: float, x: str, y: str, best: pd.DataFrame
-) -> list[pd.DataFrame]:
+def _size_panel(ax, points: pd.DataFrame, n: float, best: pd.DataFrame) -> list[pd.DataFrame]:
     """Both metrics against alpha at one size, CLIP as horizontal lines, the best alpha starred."""
     at = points[points["data_size"] == n]
     hybrid = at[at["arm"] == "hybrid"].sort_values("alpha")

@@ -1,0 +1,95 @@
+"""A report as a list of blocks, rendered to Markdown and to one self-contained HTML file."""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 7px;
+text-align:right}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}figure{margin:1.5em 0}
+figcaption{font-size:13px;color:#555}code{background:#f5f5f5;padding:0 3px}"""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a report: kind is 'h1', 'h2', 'p', 'ul', 'table' or 'figure'."""
+
+    kind: str
+    content: object
+    caption: str = ""
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, (float, np.floating)):
+        return "" if not np.isfinite(v) else f"{v:.4g}"
+    return "" if v is None or v is pd.NA else str(v)
+
+
+def _markdown_table(df: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "---|" * len(df.columns)
+    body = [
+        "| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *body])
+
+
+def to_markdown(blocks: list[Block], out_dir: Path) -> str:
+    """Markdown with figures linked by path relative to `out_dir`."""
+    parts = []
+    for b in blocks:
+        if b.kind in ("h1", "h2"):
+            parts.append(("#" if b.kind == "h1" else "##") + f" {b.content}")
+        elif b.kind == "p":
+            parts.append(str(b.content))
+        elif b.kind == "ul":
+            parts.append("\n".join(f"- {item}" for item in b.content))
+        elif b.kind == "table":
+            parts.append((f"{b.caption}\n\n" if b.caption else "") + _markdown_table(b.content))
+        elif b.kind == "figure":
+            rel = Path(b.content).relative_to(out_dir)
+            parts.append(
+                f"![{b.caption}]({rel.as_posix()})\n\n*{b.caption}* (data: `{rel.with_suffix('.csv')}`)"
+            )
+    return "\n\n".join(parts) + "\n"
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    """One HTML page with every figure embedded as base64 PNG (opens offline, mails as one file)."""
+    parts = []
+    for b in blocks:
+        if b.kind in ("h1", "h2"):
+            parts.append(f"<{b.kind}>{html.escape(str(b.content))}</{b.kind}>")
+        elif b.kind == "p":
+            parts.append(f"<p>{html.escape(str(b.content))}</p>")
+        elif b.kind == "ul":
+            parts.append(
+                "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in b.content) + "</ul>"
+            )
+        elif b.kind == "table":
+            cap = f"<p>{html.escape(b.caption)}</p>" if b.caption else ""
+            parts.append(cap + _html_table(b.content))
+        elif b.kind == "figure":
+            data = base64.b64encode(Path(b.content).read_bytes()).decode("ascii")
+            alt = html.escape(b.caption)
+            parts.append(f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+                         f"<figcaption>{alt}</figcaption></figure>")  # fmt: skip
+    body = "\n".join(parts)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")  # fmt: skip
