@@ -1,0 +1,92 @@
+"""Scaling-law fits on synthetic studies drawn from known laws: recovery, interval coverage, flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_analysis_helpers import SIZES, law, synthetic_trials
+
+from analysis.fits import fit_all, fit_one
+from analysis.metrics import to_error
+
+TRUTH = (0.2, 5.0, 0.5)  # E_inf, B, c of the error 1 - acc
+PARAMS = ("E_inf", "B", "c")
+
+
+def _fit(df, form="saturating", reps=200, seed=0):
+    sizes = df["data_size"].to_numpy(float)
+    return fit_one(
+        sizes, to_error("acc", df["acc"]), "acc", form, reps, np.random.default_rng(seed)
+    )
+
+
+def test_saturating_fit_recovers_known_law_inside_its_intervals():
+    df = synthetic_trials(TRUTH, SIZES, seeds=4, sd=0.01, rng=np.random.default_rng(0))
+    row, fit = _fit(df)
+    assert not row["underdetermined"], row["reason"]
+    for name, true in zip(PARAMS, TRUTH, strict=True):
+        assert row[f"{name}_lo"] <= true <= row[f"{name}_hi"], (name, row)
+    assert abs(row["c"] - TRUTH[2]) < 0.15 and abs(row["E_inf"] - TRUTH[0]) < 0.05
+    # Without N=4000 the law still predicts its accuracy to within a few seed-noise sds.
+    assert row["holdout_size"] == max(SIZES)
+    assert row["holdout_abs_err"] < 0.03  # seed noise sd is 0.01
+    n = np.array([300.0, 3e4])
+    assert fit.error(n)[0] == pytest.approx(law(n, row["E_inf"], row["B"], row["c"]), rel=1e-9)
+
+
+def test_intervals_cover_the_truth_in_at_least_85_percent_of_100_replicates():
+    rng = np.random.default_rng(11)
+    hits = np.zeros(3)
+    for _ in range(100):
+        df = synthetic_trials(TRUTH, SIZES, seeds=3, sd=0.01, rng=rng)
+        row, _ = fit_one(
+            df["data_size"].to_numpy(float),
+            to_error("acc", df["acc"]),
+            "acc",
+            "saturating",
+            100,
+            rng,
+        )
+        hits += [row[f"{p}_lo"] <= t <= row[f"{p}_hi"] for p, t in zip(PARAMS, TRUTH, strict=True)]
+    assert (hits / 100 >= 0.85).all(), dict(zip(PARAMS, hits / 100, strict=True))
+
+
+def test_power_law_option_recovers_exponent_and_leaves_e_inf_unestimated():
+    df = synthetic_trials((0.0, 3.0, 0.3), SIZES, seeds=3, sd=0.005, rng=np.random.default_rng(3))
+    row, _ = _fit(df, form="power")
+    assert row["c_lo"] <= 0.3 <= row["c_hi"] and abs(row["c"] - 0.3) < 0.05
+    assert np.isnan(row["E_inf"]) and row["form"] == "power"
+
+
+def test_single_seed_three_sizes_is_flagged_underdetermined_not_hidden():
+    rng = np.random.default_rng(0)
+    row, fit = _fit(synthetic_trials(TRUTH, (250, 1000, 4000), seeds=1, sd=0.01, rng=rng))
+    assert row["underdetermined"] and fit is not None
+    assert (
+        "3 distinct data sizes for 3 parameters" in row["reason"]
+        and "one trial per size" in row["reason"]
+    )
+    row, fit = _fit(synthetic_trials(TRUTH, (250, 1000), seeds=2, sd=0.01, rng=rng))
+    assert row["underdetermined"] and fit is None and "at least 3" in row["reason"]
+
+
+def test_fit_all_one_row_per_series_and_metric_and_rank_distance_fitted_as_is():
+    df = synthetic_trials(TRUTH, SIZES, seeds=2, sd=0.01, rng=np.random.default_rng(5))
+    df = df.assign(
+        status="TERMINATED", **{"multi.rank_distance": 30 * law(df["data_size"], *TRUTH)}
+    )
+    clip = df.assign(arm="clip", alpha=np.nan, acc=df["acc"] - 0.1)
+
+    table, fits = fit_all(
+        pd.concat([df, clip]), ["acc", "multi.rank_distance", "absent"], bootstrap=20
+    )
+    assert sorted(zip(table["metric"], table["series"], strict=True)) == [
+        ("acc", "CLIP"), ("acc", "hybrid α=0.5"), ("multi.rank_distance", "CLIP"),
+        ("multi.rank_distance", "hybrid α=0.5"),
+    ]  # fmt: skip
+    # Rank distance is lower-is-better: the law describes the value itself (E_inf = 30 * 0.2).
+    rd = table[(table["metric"] == "multi.rank_distance") & (table["arm"] == "hybrid")].iloc[0]
+    assert rd["E_inf"] == pytest.approx(6.0, rel=0.05) and rd["c"] == pytest.approx(0.5, abs=0.02)
+    with pytest.raises(ValueError, match="unknown fit form"):
+        fit_all(df, ["acc"], form="cubic")
