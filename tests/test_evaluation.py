@@ -1,0 +1,289 @@
+"""Evaluation metrics against brute-force references (full sort per query), CLIP_benchmark's recall,
+language-signal behaviour, and one-line errors for malformed embeddings files."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from trainers.errors import InputError
+from trainers.evaluation import evaluate_embeddings, load_embeddings_npz
+
+# Unit vectors with dyadic entries (two groups of four integers whose squares sum to 16**2, over
+# 16): every cosine is an exact float32, so ties are exact and both sides see the same scores.
+_QUADS = np.array(list(itertools.product(range(-16, 17), repeat=4)))
+_QUAD_NORMS = (_QUADS**2).sum(1)
+
+
+def dyadic_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n random 8-d unit vectors whose cosines are multiples of 1/256."""
+    first = rng.integers(0, 257, size=n)
+    out = np.empty((n, 8))
+    for row, norm in enumerate(first):
+        for half, target in enumerate((norm, 256 - norm)):
+            pool = np.flatnonzero(target == _QUAD_NORMS)
+            out[row, 4 * half : 4 * half + 4] = _QUADS[rng.choice(pool)]
+    return (out / 16).astype(np.float32)
+
+
+def make_case(seed: int, items: int, langs: list[str], caps, copy_share: float, images: bool):
+    """Random captions; a share copy their item's vector (relevant ties), some items miss languages."""
+    rng = np.random.default_rng(seed)
+    base = dyadic_vectors(rng, items)
+    rows = []
+    for i in range(items):
+        for lang in langs:
+            n = int(rng.choice(caps))
+            rows += [
+                (i, lang, k) for k in rng.permutation(4)[:n]
+            ]  # caption idx need not start at 0
+    item = np.array([r[0] for r in rows])
+    emb = dyadic_vectors(rng, len(rows))
+    copies = rng.random(len(rows)) < copy_share
+    emb[copies] = base[item[copies]]
+    arrays = {
+        "text_emb": emb,
+        "text_item": np.array([f"item{i:03d}" for i in item]),
+        "text_lang": np.array([r[1] for r in rows]),
+        "text_idx": np.array([r[2] for r in rows], dtype=np.int32),
+    }
+    if images:
+        perm = rng.permutation(items + 2)  # two distractor images without captions
+        img = dyadic_vectors(rng, items + 2)
+        copied = np.flatnonzero(rng.random(items) < copy_share)
+        img[copied] = base[copied]
+        arrays["image_emb"] = img[perm]
+        arrays["image_item"] = np.array([f"item{i:03d}" for i in range(items + 2)])[perm]
+    return arrays
+
+
+def ranked_relevance(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Relevance flags in rank order: full sort by score, non-relevant first among equal scores."""
+    return relevant[np.lexsort((relevant, -scores))]
+
+
+def recall_hit(flags: np.ndarray, k: int) -> bool:
+    return bool(flags[:k].any())
+
+
+def average_precision(flags: np.ndarray) -> float:
+    positions = np.flatnonzero(flags) + 1
+    return float(np.mean(np.arange(1, len(positions) + 1) / positions))
+
+
+def brute_force(arrays: dict, protocol: str) -> dict[tuple[str, str, str], float]:
+    """Every metric by its textbook definition, one query at a time."""
+    emb, item, lang, idx = (arrays[k] for k in ("text_emb", "text_item", "text_lang", "text_idx"))
+    if protocol == "first":
+        keep = [
+            t
+            for t in range(len(item))
+            if idx[t] == idx[(item == item[t]) & (lang == lang[t])].min()
+        ]
+        emb, item, lang, idx = emb[keep], item[keep], lang[keep], idx[keep]
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    scores = unit @ unit.T
+    langs = sorted(set(lang))
+    per: dict[tuple[str, str, str], list[float]] = {}
+
+    def add(metric, a, b, value):
+        per.setdefault((metric, a, b), []).append(value)
+
+    for q in range(len(item)):
+        others = np.arange(len(item)) != q
+        for b in langs:
+            pool = others & (lang == b)
+            relevant = item[pool] == item[q]
+            if not relevant.any():
+                continue
+            flags = ranked_relevance(scores[q, pool], relevant)
+            fam, lb = ("mono", "") if b == lang[q] else ("cross", b)
+            add(f"{fam}.t2t.r1", lang[q], lb, recall_hit(flags, 1))
+            if fam == "cross":
+                add("cross.t2t.r10", lang[q], lb, recall_hit(flags, 10))
+            add(f"{fam}.t2t.map", lang[q], lb, average_precision(flags))
+        own = (lang == lang[q]) & (item == item[q]) & others
+        add("mono.t2t.coverage", lang[q], "", float(own.any()))
+        relevant = item[others] == item[q]
+        if relevant.any():
+            add(
+                "multi.t2t.map",
+                lang[q],
+                "",
+                average_precision(ranked_relevance(scores[q, others], relevant)),
+            )
+        ranks = []
+        for b in langs:
+            mine = np.flatnonzero((item == item[q]) & (lang == b))
+            if b == lang[q] or not len(mine):
+                continue
+            first = mine[np.argmin(idx[mine])]
+            pool = others & ((item != item[q]) | (np.arange(len(item)) == first))
+            flags = ranked_relevance(scores[q, pool], np.flatnonzero(pool) == first)
+            ranks.append(int(np.argmax(flags)) + 1)
+        if len(ranks) >= 2:
+            add("multi.rank_distance", lang[q], "", float(max(ranks) - min(ranks)))
+    if "image_emb" in arrays:
+        img = arrays["image_emb"] / np.linalg.norm(arrays["image_emb"], axis=1, keepdims=True)
+        img_item = arrays["image_item"]
+        ti = unit @ img.T
+        for q in range(len(item)):
+            flags = ranked_relevance(ti[q], img_item == item[q])
+            for k in (1, 5, 10):
+                add(f"mono.t2i.r{k}", lang[q], "", recall_hit(flags, k))
+        for i, b in itertools.product(range(len(img_item)), langs):
+            pool = lang == b
+            relevant = item[pool] == img_item[i]
+            if relevant.any():
+                flags = ranked_relevance(ti[pool, i], relevant)
+                for k in (1, 5, 10):
+                    add(f"mono.i2t.r{k}", b, "", recall_hit(flags, k))
+    return {key: float(np.mean(values)) for key, values in per.items()}
+
+
+CASES = [
+    # seed, items, languages, captions per item and language (choices), copy share, images
+    (0, 30, ["en", "de", "fr"], [1, 2], 0.5, True),
+    (1, 25, ["en", "sw", "ja", "ar"], [0, 1, 2, 3], 0.3, True),
+    (2, 40, ["de", "en"], [1, 2], 0.0, False),
+    (3, 20, ["el", "hi", "ru"], [2], 0.9, True),
+]
+
+
+@pytest.mark.parametrize("protocol", ["all", "first"])
+@pytest.mark.parametrize("case", CASES, ids=[f"case{c[0]}" for c in CASES])
+def test_every_metric_matches_brute_force(case, protocol):
+    arrays = make_case(*case)
+    expected = brute_force(arrays, protocol)
+    # A tiny block size forces many query blocks and candidate tiles per language.
+    result = evaluate_embeddings(**arrays, protocol=protocol, block_size=16)
+    got = {(r.metric, r.lang_a, r.lang_b): r.value for r in result.long.itertuples()}
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+    for metric in {k[0] for k in expected}:
+        values = [v for k, v in expected.items() if k[0] == metric]
+        assert result.aggregates[metric] == pytest.approx(np.mean(values), rel=1e-12)
+    if "en" in arrays["text_lang"] and "image_emb" in arrays:
+        assert result.aggregates["en.t2i.r1"] == pytest.approx(expected[("mono.t2i.r1", "en", "")])
+
+
+def test_block_size_does_not_change_results():
+    arrays = make_case(5, 60, ["en", "de", "fr", "es"], [1, 2], 0.4, True)
+    small = evaluate_embeddings(**arrays, block_size=8).long
+    large = evaluate_embeddings(**arrays, block_size=4096).long
+    assert small.equals(large)
+
+
+def clip_benchmark_recall(scores: torch.Tensor, positive: torch.Tensor, k: int) -> float:
+    """CLIP_benchmark's recall_at_k, then the share of queries with a positive in the top k."""
+    topk = torch.topk(scores, k, dim=1).indices
+    onehot = torch.nn.functional.one_hot(topk, num_classes=scores.shape[1])
+    true_pos = (onehot * positive.view(len(scores), 1, -1)).sum(dim=(1, 2))
+    return float((true_pos / positive.sum(1) > 0).double().mean())
+
+
+def test_first_protocol_matches_clip_benchmark():
+    rng = np.random.default_rng(7)
+    items, langs, dim = 60, ["en", "de", "ja"], 16
+    base = rng.normal(size=(items, dim))
+    rows = [(i, lang, k) for i in range(items) for lang in langs for k in range(2)]
+    item = np.array([r[0] for r in rows])
+    arrays = {
+        "text_emb": (base[item] + 1.2 * rng.normal(size=(len(rows), dim))).astype(np.float32),
+        "text_item": np.array([f"im{i}" for i in item]),
+        "text_lang": np.array([r[1] for r in rows]),
+        "text_idx": np.array([r[2] for r in rows], dtype=np.int32),
+        "image_emb": (base + 0.8 * rng.normal(size=(items, dim))).astype(np.float32),
+        "image_item": np.array([f"im{i}" for i in range(items)]),
+    }
+    result = evaluate_embeddings(**arrays, protocol="first", block_size=32)
+    got = {(r.metric, r.lang_a): r.value for r in result.long.itertuples()}
+    images = torch.nn.functional.normalize(torch.from_numpy(arrays["image_emb"]), dim=1)
+    for lang in langs:
+        # CLIP_benchmark: the first caption of each image, text i belongs to image item[i].
+        first = np.flatnonzero((arrays["text_lang"] == lang) & (arrays["text_idx"] == 0))
+        texts = torch.nn.functional.normalize(torch.from_numpy(arrays["text_emb"][first]), dim=1)
+        positive = torch.zeros(len(first), items, dtype=torch.bool)
+        positive[torch.arange(len(first)), torch.from_numpy(item[first])] = True
+        scores = texts @ images.T
+        for k in (1, 5, 10):
+            t2i = clip_benchmark_recall(scores, positive, k)
+            i2t = clip_benchmark_recall(scores.T, positive.T, k)
+            assert got[(f"mono.t2i.r{k}", lang)] == pytest.approx(t2i, abs=1e-12)
+            assert got[(f"mono.i2t.r{k}", lang)] == pytest.approx(i2t, abs=1e-12)
+    assert 0.1 < result.aggregates["mono.t2i.r1"] < 0.9  # far from trivial
+
+
+def language_case(language_offset: float) -> dict:
+    rng = np.random.default_rng(11)
+    items, langs, dim = 200, [f"l{j}" for j in range(8)], 32
+    base = rng.normal(size=(items, dim))
+    offsets = rng.normal(size=(len(langs), dim))
+    rows = [(i, j, k) for i in range(items) for j in range(len(langs)) for k in range(2)]
+    item = np.array([r[0] for r in rows])
+    lang = np.array([r[1] for r in rows])
+    emb = base[item] + 0.5 * rng.normal(size=(len(rows), dim)) + language_offset * offsets[lang]
+    return {
+        "text_emb": emb.astype(np.float32),
+        "text_item": item.astype(str),
+        "text_lang": np.array(langs)[lang],
+        "text_idx": np.array([r[2] for r in rows], dtype=np.int32),
+    }
+
+
+def test_language_signal_moves_rank_distance_and_cross_scores():
+    neutral = evaluate_embeddings(**language_case(0.0)).aggregates
+    biased = evaluate_embeddings(**language_case(1.0)).aggregates
+    assert neutral["multi.rank_distance"] < 1.0
+    assert neutral["cross.t2t.r1"] == pytest.approx(neutral["mono.t2t.r1"], abs=0.02)
+    # Each language's offset pulls its own captions together: other languages' captions of the
+    # item fall behind distractors of languages nearer the query's, by different amounts.
+    assert biased["multi.rank_distance"] > 100
+    assert biased["cross.t2t.r1"] < neutral["cross.t2t.r1"] - 0.1
+    assert biased["mono.t2t.r1"] == pytest.approx(neutral["mono.t2t.r1"], abs=0.02)
+
+
+def _write(path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: a.pop("text_lang"), "missing array 'text_lang'"),
+        (lambda a: a.update(text_item=a["text_item"][:-1]), "'text_item' has shape (5,)"),
+        (lambda a: a["text_emb"].__setitem__((2, 1), np.nan), "'text_emb' row 2 is NaN"),
+        (lambda a: a.update(text_emb=a["text_emb"][:, 0]), "must be 2-D"),
+        (lambda a: a.pop("image_item"), "missing array 'image_item'"),
+        (lambda a: a.update(image_emb=a["image_emb"][:, :3]), "text_emb dim 4 != image_emb dim 3"),
+        (lambda a: a.update(image_item=np.array(["a", "a"])), "appears twice"),
+    ],
+)
+def test_malformed_npz_gives_one_line_error(tmp_path, change, message):
+    arrays = {
+        "text_emb": np.ones((6, 4), dtype=np.float32),
+        "text_item": np.array(["a", "a", "a", "b", "b", "b"]),
+        "text_lang": np.array(["en", "de", "fr"] * 2),
+        "text_idx": np.zeros(6, dtype=np.int32),
+        "image_emb": np.ones((2, 4), dtype=np.float32),
+        "image_item": np.array(["a", "b"]),
+    }
+    change(arrays)
+    path = _write(tmp_path / "emb.npz", **arrays)
+    with pytest.raises(InputError) as info:
+        load_embeddings_npz(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_not_an_npz_gives_one_line_error(tmp_path):
+    path = tmp_path / "emb.npz"
+    path.write_text("text_emb,text_item\n")
+    with pytest.raises(InputError, match="not a readable npz") as info:
+        load_embeddings_npz(path)
+    assert "\n" not in str(info.value)
