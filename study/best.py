@@ -144,6 +144,11 @@ def _checkpoint(best: BestTrial) -> tuple[pafs.FileSystem, str]:
     )
 
 
+def _unwritable(out: str, exc: OSError) -> StudyError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return StudyError(f"{out}: cannot write the export ({reason}); choose a new, writable path")
+
+
 def export_best(
     run: str | RunLocation,
     out: str,
@@ -159,10 +164,13 @@ def export_best(
     best = best_trial(run, metric, mode, arm)
     fs, ckpt = _checkpoint(best)
     # Stage next to a local destination so the final rename is atomic (no half-written export).
-    local_parent = Path(dest.root).parent if dest.is_local else None
-    if local_parent is not None:
-        local_parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".export-", dir=local_parent))
+    try:
+        local_parent = Path(dest.root).parent if dest.is_local else None
+        if local_parent is not None:
+            local_parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".export-", dir=local_parent))
+    except OSError as exc:
+        raise _unwritable(out, exc) from None
     try:
         pafs.copy_files(f"{ckpt}/model", str(stage), source_filesystem=fs)
         for extra in CHECKPOINT_EXTRAS:
@@ -176,9 +184,7 @@ def export_best(
         else:
             dest.upload(stage)
     except OSError as exc:
-        raise StudyError(
-            f"{out}: cannot write the export ({exc}); choose a writable path"
-        ) from None
+        raise _unwritable(out, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return best
