@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from analysis.fits import ScalingFit
-from analysis.metrics import describe, file_stem, from_error
+from analysis.metrics import describe, file_stem, from_error, lower_is_better
 from analysis.series import aggregate, hybrid_alphas, reference, series_order, usable_trials
 from analysis.style import BASELINES, figure, save, series_style, size_axis
 
@@ -106,7 +106,8 @@ def plot_scaling(
         if forms
         else "no fitted law"
     )
-    ax.set_title(f"{metric}: seed mean ± sd; {law} fit of 1 − acc, 95 % bootstrap band", loc="left")
+    target = "the value" if lower_is_better(metric) else "1 − value"
+    ax.set_title(f"{metric}: seed mean ± sd; {law} fit of {target}, 95 % band", loc="left")
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     cols = ["series", "arm", "alpha", "kind", "data_size", "mean", "sd", "lo", "hi", "n_seeds"]

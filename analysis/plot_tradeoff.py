@@ -123,7 +123,7 @@ def _size_panel(ax, points: pd.DataFrame, n: float, best: pd.DataFrame) -> list[
     return rows
 
 
-def _size_legend(x: str, y: str) -> list[Line2D]:
+def _size_legend(x: str, y: str, clip: bool) -> list[Line2D]:
     """Legend of the per-size panels: one colour per metric, dashed CLIP, the best-alpha star."""
     solid = [Line2D([], [], color=c, marker="o", markersize=3.5, label=f"{m} (hybrid)")
              for m, c in ((x, _METRIC_COLORS[0]), (y, _METRIC_COLORS[1]))]  # fmt: skip
@@ -131,13 +131,17 @@ def _size_legend(x: str, y: str) -> list[Line2D]:
               for m, c in ((x, _METRIC_COLORS[0]), (y, _METRIC_COLORS[1]))]  # fmt: skip
     star = Line2D([], [], color="#000000", marker="*", markersize=9, markerfacecolor="none", linestyle="",
                   label="best α (highest mean of both)")  # fmt: skip
-    return [*solid, *dashed, star]
+    return [*solid, *(dashed if clip else []), star]
 
 
 def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[Path]:
     """Draw and save the trade-off figure of metrics `x` (mono) and `y` (cross); returns its paths."""
     points = paired_means(trials, x, y)
-    sizes = sorted(points.loc[points["arm"] == "hybrid", "data_size"].unique())
+    # Per-size panels compare alphas: with fewer than two there is nothing to choose between.
+    alphas = points.loc[points["arm"] == "hybrid", "alpha"].nunique()
+    sizes = (
+        sorted(points.loc[points["arm"] == "hybrid", "data_size"].unique()) if alphas > 1 else []
+    )
     rows_n = -(-len(sizes) // PANELS_PER_ROW)
     fig = figure(7.2, 3.6 + 1.9 * rows_n)
     top, bottom = fig.subfigures(2, 1, height_ratios=[3.6, 1.9 * rows_n]) if sizes else (fig, None)
@@ -153,7 +157,9 @@ def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[P
             ax.set_visible(False)
         axes[0].set_ylabel("metric value")
         bottom.supxlabel("α (share of monolingual batches)", fontsize=8.5)
-        bottom.legend(handles=_size_legend(x, y), loc="outside right upper")
+        bottom.legend(
+            handles=_size_legend(x, y, (points["arm"] == "clip").any()), loc="outside right upper"
+        )
         bottom.suptitle("Per data size: which α balances both metrics best (mean of the two)",
                         x=0.01, ha="left", fontsize=9)  # fmt: skip
     data = pd.concat(rows, ignore_index=True)
