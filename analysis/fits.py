@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import bootstrap
+from analysis.errors import InputError
 from analysis.fitcore import C_MAX, Bounds, fit_power, fit_saturating, saturating_log
 from analysis.metrics import from_error, to_error
 from analysis.series import usable_trials
@@ -189,7 +190,7 @@ def fit_all(
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], ScalingFit]]:
     """Fit every (metric, arm/alpha) series of the trained arms; returns fits.csv and the fits by (metric, series)."""
     if form not in FORMS:
-        raise ValueError(f"unknown fit form {form!r}; use one of {sorted(FORMS)}")
+        raise InputError(f"fit form {form!r}: unknown; use one of {sorted(FORMS)} (analysis.fit)")
     rng = np.random.default_rng(seed)
     rows, fits = [], {}
     data = usable_trials(trials)
