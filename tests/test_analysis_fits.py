@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from test_analysis_helpers import SIZES, law, synthetic_trials
 
+from analysis.errors import InputError
 from analysis.fits import fit_all, fit_one
 from analysis.metrics import to_error
 
@@ -88,5 +89,5 @@ def test_fit_all_one_row_per_series_and_metric_and_rank_distance_fitted_as_is():
     # Rank distance is lower-is-better: the law describes the value itself (E_inf = 30 * 0.2).
     rd = table[(table["metric"] == "multi.rank_distance") & (table["arm"] == "hybrid")].iloc[0]
     assert rd["E_inf"] == pytest.approx(6.0, rel=0.05) and rd["c"] == pytest.approx(0.5, abs=0.02)
-    with pytest.raises(ValueError, match="unknown fit form"):
+    with pytest.raises(InputError, match="fit form .cubic.: unknown"):
         fit_all(df, ["acc"], form="cubic")
