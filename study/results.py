@@ -147,6 +147,7 @@ def language_table(train_dir: Path):
     """Training coverage per language with a resource level (high, mid, low)."""
     import numpy as np
     import pandas as pd
+
     from trainers.corpus import open_corpus
 
     corpus = open_corpus(train_dir)
@@ -158,3 +159,23 @@ def language_table(train_dir: Path):
         level = "high" if share >= 0.9 else "mid" if share >= 0.5 else "low"
         rows.append({"lang": lang, "train_items": items, "share": share, "resource": level})
     return pd.DataFrame(rows)
+
+
+def collect_results(storage: Storage, name: str, local: Path, train_dir: Path) -> Path | None:
+    """Write `<local>/results/` (trials, per-language, languages); None if no trial ran yet."""
+    from study.run_dir import TUNE_DIR
+
+    tune_dir = f"{name}/{TUNE_DIR}"
+    records = read_trials(storage, tune_dir)
+    if not records:
+        return None
+    out = local / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    for stem, table in (
+        ("trials", trials_table(records)),
+        ("per_language", per_language_table(storage, tune_dir, records)),
+    ):
+        table.to_parquet(out / f"{stem}.parquet", index=False)
+        table.to_csv(out / f"{stem}.csv", index=False)
+    language_table(train_dir).to_csv(out / "languages.csv", index=False)
+    return out

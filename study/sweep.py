@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ class SweepOutcome:
     trials: int
     errored: int
     report: Path | None
+    timings: dict[str, float]
 
 
 def start_ray(address: str | None) -> dict[str, float]:
@@ -162,33 +165,51 @@ def make_tuner(
 
 
 def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = None) -> SweepOutcome:
-    """Validate, prepare data, run (or resume) the sweep, then write results and the report."""
+    """Validate, prepare data, run (or resume) the sweep, then write results and the report.
+
+    The outcome's `timings` (seconds per phase) also go to `<run>/timings.json`.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock
+        clock = now
+
     trials = plan(cfg)
     storage = resolve_storage(cfg.resources.storage)
     check_writable(storage, cfg.resources.storage)
     if fresh and storage.exists(cfg.name):
         storage.fs.delete_dir(storage.join(cfg.name))
     train_dir, eval_dir = resolve_corpora(cfg)
-
+    phase("data")
     driver = start_ray(address)
+    phase("ray_start")
     storage.fs.create_dir(storage.join(cfg.name), recursive=True)
     with storage.fs.open_output_stream(storage.join(cfg.name, "study.yaml")) as out:
         out.write(config_to_yaml(cfg).encode())
     prepare_shared_artifacts(cfg, train_dir, eval_dir)
+    phase("feature_cache")
     job = base_job(cfg, train_dir, eval_dir)
     tuner = make_tuner(cfg, trials, storage, job, driver=driver, fresh=fresh)
     grid = tuner.fit()
     errored = sum(r.error is not None for r in grid)
-    report = finish_study(cfg, storage)
-    return SweepOutcome(storage.ray_join(cfg.name), len(grid), errored, report)
+    phase("trials")
+    report = finish_study(cfg, storage, train_dir)
+    phase("analysis")
+    with storage.fs.open_output_stream(storage.join(cfg.name, "timings.json")) as out:
+        out.write(json.dumps(timings, indent=2).encode())
+    return SweepOutcome(storage.ray_join(cfg.name), len(grid), errored, report, timings)
 
 
-def finish_study(cfg: StudyConfig, storage: Storage) -> Path | None:
+def finish_study(cfg: StudyConfig, storage: Storage, train_dir: Path) -> Path | None:
     """Write the results tables and the report into the run (via a local staging dir if remote)."""
     from study.results import collect_results
 
     local = Path(storage.join(cfg.name)) if storage.is_local else cache_dir(cfg) / "runs" / cfg.name
-    results = collect_results(storage, cfg.name, local)
+    results = collect_results(storage, cfg.name, local, train_dir)
     if results is None:
         return None
     from analysis import analyze

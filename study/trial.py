@@ -8,6 +8,7 @@ from typing import Any
 
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
+
 from trainers.job import TrainJob
 from trainers.ray_train import build_torch_trainer
 

@@ -77,6 +77,7 @@ class TrainConfig(_Strict):
     language_sampling: Literal["uniform", "proportional", "temperature"] = "uniform"
     language_temperature: float = Field(0.3, gt=0, le=1)
     checkpoint_every: int = Field(0, ge=0, description="steps between checkpoints; 0 = end only")
+    log_every: int = Field(0, ge=0, description="steps between progress reports; 0 = none")
 
 
 class EvalConfig(_Strict):
