@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+CHUNK = 16  # columns per max-reduced chunk in the survivor filter
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -120,9 +122,28 @@ def _block(
 
 def _histogram(tile: torch.Tensor, srt: torch.Tensor, hist: torch.Tensor) -> None:
     """Add to hist[row, p] the tile scores with exactly p of the row's sorted thresholds <= them."""
-    rows, cols = (tile >= srt[:, :1]).nonzero(as_tuple=True)
+    rows, vals = _survivors(tile, srt[:, :1])
     if rows.numel() == 0:
         return
-    vals = tile[rows, cols].unsqueeze(1)
-    places = torch.searchsorted(srt[rows], vals, right=True).squeeze(1)
+    places = torch.searchsorted(srt[rows], vals.unsqueeze(1), right=True).squeeze(1)
     hist.index_put_((rows, places), torch.ones_like(places), accumulate=True)
+
+
+def _survivors(tile: torch.Tensor, floor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows and values of the scores >= their row's floor.
+
+    Chunk maxima come first: a max reduction is several times cheaper than a comparison that
+    writes a mask, and most chunks hold no survivor.
+    """
+    b, n = tile.shape
+    width = n // CHUNK
+    cut = width * CHUNK
+    tile = tile.contiguous()
+    # Chunk g holds columns g, g + width, ...: its max is an elementwise max of CHUNK slices.
+    chunks = tile.as_strided((b, CHUNK, width), (n, width, 1))
+    r, g = (chunks.amax(1) >= floor).nonzero(as_tuple=True)
+    sub = chunks[r, :, g]
+    i, j = (sub >= floor[r]).nonzero(as_tuple=True)
+    rest = tile[:, cut:]
+    tr, tc = (rest >= floor).nonzero(as_tuple=True)
+    return torch.cat([r[i], tr]), torch.cat([sub[i, j], rest[tr, tc]])

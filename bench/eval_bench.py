@@ -1,0 +1,149 @@
+"""Evaluation speed on an XM3600-sized case: the full evaluation against the bare matrix products
+of the same sizes (the floor) and a naive loop that ranks each language pair by full sorts.
+
+    python bench/eval_bench.py                       # 3,600 items x 36 languages, dim 64
+    python bench/eval_bench.py --captions 2 --dim 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from trainers.evaluation import evaluate_embeddings  # noqa: E402
+
+
+def make_embeddings(items: int, languages: int, captions: int, dim: int, seed: int) -> dict:
+    """Item signal, a per-language offset and noise: recall well between 0 and 1, like XM3600."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((items, dim), dtype=np.float32)
+    offsets = rng.standard_normal((languages, dim), dtype=np.float32)
+    item = np.repeat(np.arange(items), languages * captions)
+    lang = np.tile(np.repeat(np.arange(languages), captions), items)
+    idx = np.tile(np.arange(captions), items * languages)
+    noise = rng.standard_normal((len(item), dim), dtype=np.float32)
+    codes = np.array([f"l{j:02d}" for j in range(languages)])
+    return {
+        "text_emb": base[item] + 0.5 * offsets[lang] + 1.0 * noise,
+        "text_item": item.astype(str),
+        "text_lang": codes[lang],
+        "text_idx": idx.astype(np.int32),
+        "image_emb": base + 0.7 * rng.standard_normal((items, dim), dtype=np.float32),
+        "image_item": np.arange(items).astype(str),
+    }
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def bare_products(arrays: dict, block_size: int, device: torch.device) -> float:
+    """Seconds for every text-text and text-image score once, blocked rows into one buffer."""
+    text = torch.from_numpy(arrays["text_emb"]).to(device)
+    image = torch.from_numpy(arrays["image_emb"]).to(device)
+    rows = max(8, block_size // 16)
+    buf = torch.empty((rows, len(text) + len(image)), device=device)
+    _sync(device)
+    start = time.perf_counter()
+    for lo in range(0, len(text), rows):
+        q = text[lo : lo + rows]
+        torch.mm(q, text.T, out=buf[: len(q), : len(text)])
+        torch.mm(q, image.T, out=buf[: len(q), len(text) :])
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def naive_pairs(arrays: dict, pairs: int, device: torch.device) -> tuple[float, int]:
+    """Seconds for `pairs` ordered language pairs, each ranked on its own by full row sorts."""
+    text = torch.nn.functional.normalize(torch.from_numpy(arrays["text_emb"]).to(device), dim=1)
+    item = torch.from_numpy(arrays["text_item"].astype(np.int64)).to(device)
+    codes = np.unique(arrays["text_lang"])
+    chosen = [(a, b) for a in codes for b in codes if a != b][:pairs]
+    _sync(device)
+    start = time.perf_counter()
+    for a, b in chosen:
+        qa = torch.from_numpy(np.flatnonzero(arrays["text_lang"] == a)).to(device)
+        cb = torch.from_numpy(np.flatnonzero(arrays["text_lang"] == b)).to(device)
+        order = torch.argsort(text[qa] @ text[cb].T, dim=1, descending=True)
+        hits = item[cb][order] == item[qa][:, None]
+        first = hits.float().argmax(1)
+        positions = torch.arange(1, hits.shape[1] + 1, device=device)
+        precision = hits.cumsum(1) / positions
+        ap = (precision * hits).sum(1) / hits.sum(1)
+        float((first < 1).float().mean() + (first < 10).float().mean() + ap.mean())
+    _sync(device)
+    return time.perf_counter() - start, len(chosen)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> None:
+    """Run the three measurements and write the JSON."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--items", type=int, default=3600)
+    p.add_argument("--languages", type=int, default=36)
+    p.add_argument("--captions", type=int, default=1, help="captions per item and language")
+    p.add_argument("--dim", type=int, default=64)
+    p.add_argument("--block-size", type=int, default=4096)
+    p.add_argument("--naive-pairs", type=int, default=6, help="pairs timed, then scaled to all")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(Path(__file__).parent / "results" / "eval_bench.json"))
+    args = p.parse_args()
+    device = torch.device(args.device)
+    arrays = make_embeddings(args.items, args.languages, args.captions, args.dim, args.seed)
+    rss_before = _rss_mb()
+    start = time.perf_counter()
+    result = evaluate_embeddings(**arrays, block_size=args.block_size, device=device)
+    _sync(device)
+    full_s = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
+    if device.type == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    floor_s = min(bare_products(arrays, args.block_size, device) for _ in range(2))
+    naive_s, timed = naive_pairs(arrays, args.naive_pairs, device)
+    all_pairs = args.languages * (args.languages - 1)
+    naive_all_s = naive_s / timed * all_pairs
+    report = {
+        "command": "python bench/eval_bench.py " + " ".join(sys.argv[1:]),
+        "items": args.items,
+        "languages": args.languages,
+        "captions_per_language": args.captions,
+        "dim": args.dim,
+        "texts": len(arrays["text_emb"]),
+        "block_size": args.block_size,
+        "device": str(device),
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "full_eval_s": round(full_s, 2),
+        "bare_matmul_s": round(floor_s, 2),
+        "full_over_matmul": round(full_s / floor_s, 3),
+        "naive_pairs_timed": timed,
+        "naive_all_pairs_s": round(naive_all_s, 1),
+        "naive_over_full": round(naive_all_s / full_s, 1),
+        "peak_memory_mb": round(peak_mb, 1),
+        "metrics": {k: round(v, 4) for k, v in result.aggregates.items()},
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
