@@ -52,7 +52,6 @@ def evaluate_embeddings(
         bounds,
         lay.text_item,
         lay.cols,
-        query_bounds=bounds,
         block_size=block_size,
         self_pos=np.arange(len(text)),
     )
@@ -67,7 +66,6 @@ def evaluate_embeddings(
             np.array([0, len(image)]),
             lay.text_item,
             lay.image_of_item[:, None, None],
-            query_bounds=bounds,
             block_size=block_size,
         )
         i2t = rank_counts(
@@ -76,7 +74,6 @@ def evaluate_embeddings(
             bounds,
             lay.image_item,
             lay.cols,
-            query_bounds=np.array([0, len(image)]),
             block_size=block_size,
         )
         rows += _image_rows(t2i.segment[:, 0, 0], i2t.segment, bounds, langs)

@@ -1,11 +1,11 @@
 """The blocked ranking pass: for every (query, relevant candidate) the number of non-relevant
 candidates scoring at least as high, in the relevant's own segment and in the whole pool.
 
-Candidates are split into segments (languages). A query block's relevant candidates lie in one
-contiguous "diagonal" range per segment (candidates are ordered by item within a segment and a
-block covers consecutive items), so their scores are read from the same products that rank them,
-and no score is computed twice. Only scores at or above a query's weakest relevant score can move
-a rank, so each tile is reduced to those survivors before they are placed among the thresholds.
+Candidates are split into segments (languages). A block of query rows is scored against every
+candidate in one product (at most block_size**2 scores), the relevant scores are read from that
+same product, so ties are decided on identical numbers, and no row is sorted: only scores at or
+above a query's weakest relevant score can move a rank, so the block is reduced to those survivors
+before they are placed among the sorted relevant scores and counted per segment.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-CHUNK = 16  # columns per max-reduced chunk in the survivor filter
+CHUNK = 8  # columns per max-reduced chunk in the survivor filter
 
 
 @dataclass(frozen=True)
@@ -34,116 +34,89 @@ def rank_counts(
     query_item: np.ndarray,
     cols: np.ndarray,
     *,
-    query_bounds: np.ndarray,
     block_size: int,
     self_pos: np.ndarray | None = None,
 ) -> Counts:
     """Count, for each query's relevant slots `cols[query_item]`, the non-relevant candidates above.
 
     `bounds`: candidate segment offsets (L+1); `cols[item, l, k]`: candidate positions in segment l
-    (-1: none); `query_bounds`: blocks never straddle these query offsets; `self_pos`: a candidate
-    position per query to leave out of the pool (the query itself), -1 for none.
+    (-1: none); `self_pos`: a candidate per query to leave out of the pool (the query itself).
     """
     num_q, (_, num_l, num_k) = len(queries), cols.shape
-    rows = max(8, block_size // (num_l * num_k))
+    rows = max(1, min(num_q, block_size * block_size // len(cands)))
+    cand_seg = torch.from_numpy(np.repeat(np.arange(num_l), np.diff(bounds))).to(queries.device)
+    buf = torch.empty((rows, len(cands)), device=queries.device)  # reused: no page faults per block
     segment = np.full((num_q, num_l, num_k), -1, dtype=np.int64)
     pool = np.full((num_q, num_l, num_k), -1, dtype=np.int64)
-    for lo, hi in zip(query_bounds[:-1], query_bounds[1:], strict=True):
-        for start in range(int(lo), int(hi), rows):
-            stop = min(start + rows, int(hi))
-            rel = cols[query_item[start:stop]]
-            excl = None if self_pos is None else self_pos[start:stop]
-            if excl is not None:
-                rel = np.where(rel == excl[:, None, None], -1, rel)
-            seg_n, pool_n = _block(queries[start:stop], cands, bounds, rel, excl, block_size)
-            segment[start:stop], pool[start:stop] = seg_n, pool_n
+    for start in range(0, num_q, rows):
+        stop = min(start + rows, num_q)
+        rel = cols[query_item[start:stop]]
+        excl = None if self_pos is None else self_pos[start:stop]
+        if excl is not None:
+            rel = np.where(rel == excl[:, None, None], -1, rel)
+        segment[start:stop], pool[start:stop] = _block(
+            queries[start:stop], cands, cand_seg, rel, excl, buf[: stop - start]
+        )
     return Counts(segment=segment, pool=pool)
 
 
 def _block(
     q: torch.Tensor,
     cands: torch.Tensor,
-    bounds: np.ndarray,
+    cand_seg: torch.Tensor,
     rel: np.ndarray,
     excl: np.ndarray | None,
-    block_size: int,
+    scores: torch.Tensor,
 ) -> tuple[np.ndarray, np.ndarray]:
     device = q.device
     b, num_l, num_k = rel.shape
-    valid = rel >= 0
-    thr = torch.full((b, num_l, num_k), torch.inf, device=device)
-    diags = []
-    for lang in range(num_l):
-        seg_lo, seg_hi = int(bounds[lang]), int(bounds[lang + 1])
-        marks = rel[:, lang][valid[:, lang]]
-        if excl is not None:
-            marks = np.r_[marks, excl[(excl >= seg_lo) & (excl < seg_hi)]]
-        if marks.size == 0:
-            diags.append((seg_lo, seg_lo, None))
-            continue
-        d_lo, d_hi = int(marks.min()), int(marks.max()) + 1
-        tile = q @ cands[d_lo:d_hi].T
-        r, k = np.nonzero(valid[:, lang])
-        r_t, c_t = (
-            torch.from_numpy(r).to(device),
-            torch.from_numpy(rel[r, lang, k] - d_lo).to(device),
-        )
-        thr[r_t, lang, torch.from_numpy(k).to(device)] = tile[r_t, c_t]
-        tile[r_t, c_t] = -torch.inf
-        if excl is not None:
-            own = np.flatnonzero((excl >= d_lo) & (excl < d_hi))
-            tile[
-                torch.from_numpy(own).to(device), torch.from_numpy(excl[own] - d_lo).to(device)
-            ] = -torch.inf
-        diags.append((d_lo, d_hi, tile))
+    torch.mm(q, cands.T, out=scores)
+    rel_t = torch.from_numpy(rel).to(device)
+    valid = rel_t >= 0
+    row = torch.arange(b, device=device)
+    thr = torch.where(valid, scores[row[:, None, None], rel_t.clamp(min=0)], torch.inf)
+    scores[row[:, None, None].expand_as(rel_t)[valid], rel_t[valid]] = -torch.inf
+    if excl is not None:
+        scores[row, torch.from_numpy(excl).to(device)] = -torch.inf
     srt, order = thr.reshape(b, -1).sort(dim=1)
-    slot_lang = torch.arange(num_l, device=device).repeat_interleave(num_k)[order]
-    seg_counts = torch.zeros_like(srt, dtype=torch.int64)
-    pool_counts = torch.zeros_like(seg_counts)
-    for lang, (d_lo, d_hi, diag) in enumerate(diags):
-        hist = torch.zeros((b, srt.shape[1] + 1), dtype=torch.int64, device=device)
-        if diag is not None:
-            _histogram(diag, srt, hist)
-        seg_lo, seg_hi = int(bounds[lang]), int(bounds[lang + 1])
-        for lo, hi in ((seg_lo, d_lo), (d_hi, seg_hi)):
-            for start in range(lo, hi, block_size):
-                _histogram(q @ cands[start : min(start + block_size, hi)].T, srt, hist)
-        above = hist[:, 1:].flip(1).cumsum(1).flip(1)
-        pool_counts += above
-        seg_counts += above * (slot_lang == lang)
-    seg_out = torch.empty_like(seg_counts).scatter_(1, order, seg_counts).reshape(b, num_l, num_k)
-    pool_out = (
-        torch.empty_like(pool_counts).scatter_(1, order, pool_counts).reshape(b, num_l, num_k)
-    )
-    seg_np, pool_np = seg_out.cpu().numpy(), pool_out.cpu().numpy()
-    seg_np[~valid], pool_np[~valid] = -1, -1
-    return seg_np, pool_np
-
-
-def _histogram(tile: torch.Tensor, srt: torch.Tensor, hist: torch.Tensor) -> None:
-    """Add to hist[row, p] the tile scores with exactly p of the row's sorted thresholds <= them."""
-    rows, vals = _survivors(tile, srt[:, :1])
-    if rows.numel() == 0:
-        return
+    rows, cols, vals = _survivors(scores, srt[:, :1])
     places = torch.searchsorted(srt[rows], vals.unsqueeze(1), right=True).squeeze(1)
-    hist.index_put_((rows, places), torch.ones_like(places), accumulate=True)
+    hist = torch.zeros((b, num_l, srt.shape[1] + 1), dtype=torch.int64, device=device)
+    hist.index_put_((rows, cand_seg[cols], places), torch.ones_like(places), accumulate=True)
+    # above[r, l, j]: candidates of segment l scoring >= the row's j-th smallest threshold.
+    above = hist[..., 1:].flip(-1).cumsum(-1).flip(-1)
+    slot_lang = torch.arange(num_l, device=device).repeat_interleave(num_k)[order]
+    seg_sorted = above.gather(1, slot_lang.unsqueeze(1)).squeeze(1)
+    out = [
+        torch.empty_like(counts).scatter_(1, order, counts).reshape(b, num_l, num_k).cpu().numpy()
+        for counts in (seg_sorted, above.sum(1))
+    ]
+    invalid = ~valid.cpu().numpy()
+    for counts in out:
+        counts[invalid] = -1
+    return out[0], out[1]
 
 
-def _survivors(tile: torch.Tensor, floor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows and values of the scores >= their row's floor.
+def _survivors(
+    scores: torch.Tensor, floor: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Rows, columns and values of the scores >= their row's floor.
 
     Chunk maxima come first: a max reduction is several times cheaper than a comparison that
     writes a mask, and most chunks hold no survivor.
     """
-    b, n = tile.shape
+    b, n = scores.shape
     width = n // CHUNK
     cut = width * CHUNK
-    tile = tile.contiguous()
     # Chunk g holds columns g, g + width, ...: its max is an elementwise max of CHUNK slices.
-    chunks = tile.as_strided((b, CHUNK, width), (n, width, 1))
+    chunks = scores.as_strided((b, CHUNK, width), (n, width, 1))
     r, g = (chunks.amax(1) >= floor).nonzero(as_tuple=True)
     sub = chunks[r, :, g]
     i, j = (sub >= floor[r]).nonzero(as_tuple=True)
-    rest = tile[:, cut:]
+    rest = scores[:, cut:]
     tr, tc = (rest >= floor).nonzero(as_tuple=True)
-    return torch.cat([r[i], tr]), torch.cat([sub[i, j], rest[tr, tc]])
+    return (
+        torch.cat([r[i], tr]),
+        torch.cat([j * width + g[i], tc + cut]),
+        torch.cat([sub[i, j], rest[tr, tc]]),
+    )
