@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", help="write the aggregate metrics here as JSON")
     p.add_argument("--long", help="write per-language and per-pair values here as CSV")
-    p.add_argument("--block-size", type=int, default=4096, help="scores per tile side")
+    p.add_argument(
+        "--block-size", type=int, default=4096, help="a step scores at most BLOCK_SIZE**2 pairs"
+    )
     p.add_argument("--device", help="torch device; default: cuda when present, else cpu")
     p.set_defaults(func=handle)
 
