@@ -148,9 +148,12 @@ def make_tuner(
         param_space=dict.fromkeys(points[0]),
         tune_config=tune.TuneConfig(
             num_samples=len(points),
-            search_alg=BasicVariantGenerator(points_to_evaluate=points),
+            # The generator limits concurrency itself (Tune ignores max_concurrent_trials for it).
+            search_alg=BasicVariantGenerator(
+                points_to_evaluate=points,
+                max_concurrent=res.max_concurrent_trials or default_concurrency(cfg),
+            ),
             scheduler=scheduler,
-            max_concurrent_trials=res.max_concurrent_trials or default_concurrency(cfg),
             trial_dirname_creator=lambda trial: (
                 f"{TrialSpec(**trial.config).label}-{trial.trial_id}"
             ),
