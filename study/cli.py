@@ -67,6 +67,16 @@ def add_command(
     )
 
 
+def describe_os_error(exc: OSError, output: str | None = None) -> str:
+    """One line for an I/O failure: the path (else the command's output), the reason, the fix."""
+    where = exc.filename or output or "storage"
+    reason = exc.strerror or str(exc).splitlines()[0]
+    return (
+        f"{where}: {reason}; free space or fix the path (or choose another output or "
+        "resources.storage), then run the command again: finished work is kept"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `study` console script."""
     parser = build_parser()
@@ -82,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()  # output piped into `head`: not an error
         return 0
+    except OSError as exc:  # storage that fills up, vanishes or turns read-only mid-command
+        output = getattr(args, "out", None) or getattr(args, "export", None)
+        print(f"error: {describe_os_error(exc, output and str(output))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
