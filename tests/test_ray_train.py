@@ -47,7 +47,7 @@ def test_two_workers_train_report_and_checkpoint(uninterrupted):
 def test_killed_worker_resumes_from_its_checkpoint_to_the_same_end(
     ray_cluster, ray_job, uninterrupted, tmp_path
 ):
-    """SIGKILL rank 0 at step 8 (after the checkpoint of step 5): FailureConfig restarts the
+    """SIGKILL rank 0 as it reports step 8 (checkpoint at 5): FailureConfig restarts the
     worker group, which resumes from step 5 and ends exactly like the uninterrupted run."""
     steps_log = tmp_path / "steps.txt"
 
@@ -81,6 +81,6 @@ def test_killed_worker_resumes_from_its_checkpoint_to_the_same_end(
         pid, step = line.split()
         runs.setdefault(pid, []).append(int(step))
     first, second = runs.values()
-    assert first == list(range(1, 9)) and second == list(range(6, 13))  # 2 steps redone
+    assert first == list(range(1, 9)) and second == list(range(6, 13))  # steps 6-8 redone
     expected = {k: v for k, v in uninterrupted.metrics.items() if k not in TIMING_KEYS}
     assert {k: v for k, v in result.metrics.items() if k not in TIMING_KEYS} == expected
