@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -32,6 +33,8 @@ def start_ray(address: str | None) -> dict[str, float]:
     """Join a cluster (or start a local one) and return the resources a trial driver reserves."""
     import ray
 
+    # `ray job submit` sets RAY_ADDRESS: join that cluster instead of starting one.
+    address = address or os.environ.get("RAY_ADDRESS")
     if not ray.is_initialized():
         if address:
             ray.init(address=address, log_to_driver=False)
@@ -67,8 +70,9 @@ def base_job(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> dict:
         "model": model.model_dump(mode="json"),
         "train": cfg.train.model_dump(mode="json"),
         "eval": cfg.eval.model_dump(mode="json"),
-        "train_corpus": str(train_dir),
-        "eval_corpus": str(eval_dir),
+        # Trials run in their own working dirs: relative paths would not open there.
+        "train_corpus": str(Path(train_dir).resolve()),
+        "eval_corpus": str(Path(eval_dir).resolve()),
         "cache_dir": str(cache_dir(cfg).resolve()),
         "subset_seed": cfg.data.subset_seed,
         "languages": cfg.data.languages,
