@@ -70,9 +70,8 @@ def base_job(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> dict:
         "model": model.model_dump(mode="json"),
         "train": cfg.train.model_dump(mode="json"),
         "eval": cfg.eval.model_dump(mode="json"),
-        # Trials run in their own working dirs: relative paths would not open there.
-        "train_corpus": str(Path(train_dir).resolve()),
-        "eval_corpus": str(Path(eval_dir).resolve()),
+        "train_corpus": str(train_dir),
+        "eval_corpus": str(eval_dir),
         "cache_dir": str(cache_dir(cfg).resolve()),
         "subset_seed": cfg.data.subset_seed,
         "languages": cfg.data.languages,
