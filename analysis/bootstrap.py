@@ -1,13 +1,16 @@
-"""Stratified bootstrap over trials within each data size, and small-sample-honest intervals.
+"""Bootstrap draws for the scaling fits, and small-sample-honest intervals.
 
-With 3-5 seeds per size the plain percentile bootstrap is too narrow: the spread it sees is
-estimated from a handful of trials. Two corrections, both standard:
-- draws rescale each trial's deviation from its size's mean by sqrt(n/(n-1)), which makes the
-  bootstrap variance of the size means unbiased (Davison and Hinkley 1997, section 3.7);
-- intervals widen the percentile interval by t_{df}/z, the expanded percentile interval of
-  Hesterberg (2015), with the Welch-Satterthwaite degrees of freedom of each estimate. The
-  weight of each size in an estimate is read off the bootstrap itself, by regressing the
-  replicated estimates on the replicated size means (a linearisation of the fit).
+Two ways to draw, chosen by the design:
+- stratified (every size has 2+ seeds): resample trials within each size; each trial's
+  deviation from its size's mean is rescaled by sqrt(n/(n-1)), which makes the bootstrap
+  variance of the size means unbiased (Davison and Hinkley 1997, section 3.7);
+- residual (some size has a single seed, so resampling it would see no noise): resample the
+  point fit's centred log residuals, rescaled by sqrt(n/(n-k)) for the k fitted parameters,
+  onto the fitted values (Davison and Hinkley 1997, section 6.2.3) and refit.
+Intervals widen the percentile interval by t_{df}/z, the expanded percentile interval of
+Hesterberg (2015). Stratified: Welch-Satterthwaite degrees of freedom per estimate, the weight
+of each size read off the bootstrap itself by regressing the replicated estimates on the
+replicated size means (a linearisation of the fit). Residual: df = n - k.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ LEVEL = 0.95
 
 @dataclass(frozen=True)
 class Draws:
-    """Bootstrap draws of log errors, with what the intervals need about the strata."""
+    """Bootstrap draws of log errors, with what the intervals need about their degrees of freedom."""
 
     values: np.ndarray  # [reps, n]: draws of the log errors
-    means: np.ndarray  # [reps, G]: per-size means of each draw
-    dof: np.ndarray  # [G]: trials per size minus one
+    method: str  # "stratified" or "residual"
+    dof: np.ndarray  # stratified: [G] trials per size minus one; residual: [1] n - k
+    means: np.ndarray | None = None  # stratified: [reps, G] per-size means of each draw
 
 
-def draw(sizes: np.ndarray, loge: np.ndarray, reps: int, rng: np.random.Generator) -> Draws:
+def stratified(sizes: np.ndarray, loge: np.ndarray, reps: int, rng: np.random.Generator) -> Draws:
     """Resample trials within each size, rescaling deviations from the size's mean."""
     values = np.empty((reps, len(loge)))
     strata = np.unique(sizes)
@@ -42,7 +46,30 @@ def draw(sizes: np.ndarray, loge: np.ndarray, reps: int, rng: np.random.Generato
         values[:, idx] = mean + k * (vals[rng.integers(0, len(idx), (reps, len(idx)))] - mean)
         dof[j] = len(idx) - 1
     means = np.stack([values[:, sizes == n].mean(1) for n in strata], axis=1)
-    return Draws(values, means, dof)
+    return Draws(values, "stratified", dof, means)
+
+
+def residual(
+    fitted: np.ndarray, loge: np.ndarray, k: int, reps: int, rng: np.random.Generator
+) -> Draws:
+    """Fitted log errors plus the fit's residuals resampled with replacement (needs n > k)."""
+    n = len(loge)
+    r = loge - fitted
+    r = (r - r.mean()) * np.sqrt(n / (n - k))
+    return Draws(fitted + r[rng.integers(0, n, (reps, n))], "residual", np.array([n - k], float))
+
+
+def _welch_dof(estimates: np.ndarray, draws: Draws) -> np.ndarray:
+    """Welch-Satterthwaite degrees of freedom of each estimate from the per-size spread."""
+    centred = draws.means - draws.means.mean(0)
+    design = np.column_stack([np.ones(len(centred)), centred])
+    coef = np.linalg.lstsq(design, estimates, rcond=None)[0][1:]  # [G, m]
+    share = coef**2 * centred.var(0)[:, None]
+    spread = draws.dof > 0
+    total = share[spread].sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = total**2 / (share[spread] ** 2 / draws.dof[spread, None]).sum(0)
+    return np.where(np.isfinite(df), np.maximum(df, 1.0), np.inf)
 
 
 def interval(estimates: np.ndarray, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
@@ -52,14 +79,9 @@ def interval(estimates: np.ndarray, draws: Draws) -> tuple[np.ndarray, np.ndarra
         return nan, nan
     q = 100 * (1 - LEVEL) / 2
     lo, mid, hi = np.percentile(estimates, [q, 50, 100 - q], axis=0)
-    centred = draws.means - draws.means.mean(0)
-    design = np.column_stack([np.ones(len(centred)), centred])
-    coef = np.linalg.lstsq(design, estimates, rcond=None)[0][1:]  # [G, m]
-    share = coef**2 * centred.var(0)[:, None]
-    spread = draws.dof > 0
-    total = share[spread].sum(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = total**2 / (share[spread] ** 2 / draws.dof[spread, None]).sum(0)
-    df = np.where(np.isfinite(df), np.maximum(df, 1.0), np.inf)
+    if draws.method == "residual":
+        df = np.full(estimates.shape[1], draws.dof[0])
+    else:
+        df = _welch_dof(estimates, draws)
     widen = stats.t.ppf(1 - q / 100, df) / stats.norm.ppf(1 - q / 100)
     return mid - (mid - lo) * widen, mid + (hi - mid) * widen

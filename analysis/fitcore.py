@@ -77,7 +77,9 @@ def _levenberg_marquardt(
         jw = jac * weight[..., None]
         normal = np.einsum("mni,mnj->mij", jw, jac)
         grad = np.einsum("mni,mn->mi", jw, r)
-        lhs = normal + damping[:, None, None] * (normal * eye + 1e-9 * eye)
+        # The fixed ridge keeps the system solvable where a column of the Jacobian is exactly zero
+        # (E_inf carries the whole prediction) and the damping has shrunk towards 0.
+        lhs = normal + damping[:, None, None] * (normal * eye + 1e-9 * eye) + 1e-12 * eye
         step = np.linalg.solve(lhs, grad[..., None])[..., 0]
         trial = np.clip(theta - step, bounds.lo, bounds.hi)
         new = _huber_total(trial, x, loge, delta)

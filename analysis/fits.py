@@ -6,15 +6,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis import bootstrap
 from analysis.errors import InputError
 from analysis.fitcore import C_MAX, Bounds, fit_power, fit_saturating, saturating_log
-from analysis.metrics import from_error, to_error
+from analysis.metrics import from_error, lower_is_better, to_error
 from analysis.series import usable_trials
 
 FORMS = {"saturating": 3, "power": 2}  # free parameters of each law
-_EDGE = 1e-3  # an interval end this close to a box bound is "at the bound"
+EDGE = 1e-3  # an interval end this close to a box bound is "at the bound"
+FLAT = 0.02  # size means within 2 % of their mean magnitude: the metric does not change with N
+MONOTONE = 0.75  # |Spearman rho| of size means vs N for a steady trend (4 sizes: one swap at most)
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,36 @@ def _fit(sizes: np.ndarray, loge: np.ndarray, form: str) -> ScalingFit:
     return ScalingFit(form, n_ref, theta[0], theta[1:])
 
 
+def interval_method(sizes: np.ndarray) -> str:
+    """The bootstrap that suits the design: residual when some size has a single seed."""
+    return "residual" if pd.Series(sizes).value_counts().min() == 1 else "stratified"
+
+
 def fit_with_bootstrap(
     sizes: np.ndarray, errors: np.ndarray, form: str, reps: int, rng: np.random.Generator
 ) -> ScalingFit:
-    """Point fit plus `reps` refits on stratified bootstrap draws, all in one vectorised call."""
+    """Point fit plus `reps` refits on bootstrap draws (see `interval_method`), all in one vectorised call."""
     sizes = np.asarray(sizes, dtype=float)
     loge = np.log(errors)
+    point = _fit(sizes, loge[None, :], form)
     if not reps:
-        return _fit(sizes, loge[None, :], form)
-    draws = bootstrap.draw(sizes, loge, reps, rng)
+        return point
+    if interval_method(sizes) == "residual":
+        fitted = np.log(point.error(sizes)[0])
+        draws = bootstrap.residual(fitted, loge, FORMS[form], reps, rng)
+    else:
+        draws = bootstrap.stratified(sizes, loge, reps, rng)
     return replace(_fit(sizes, np.vstack([loge[None, :], draws.values]), form), draws=draws)
+
+
+def trend(sizes: np.ndarray, values: np.ndarray, metric: str) -> str:
+    """How the metric's size means move with N: 'flat', 'improves', 'worsens' or 'mixed'."""
+    means = pd.Series(np.asarray(values, float)).groupby(np.asarray(sizes)).mean()
+    if np.ptp(means) <= FLAT * np.abs(means).mean():
+        return "flat"
+    rho = stats.spearmanr(means.index, means.to_numpy()).statistic
+    rho = -rho if lower_is_better(metric) else rho
+    return "improves" if rho >= MONOTONE else "worsens" if rho <= -MONOTONE else "mixed"
 
 
 def _holdout(sizes: np.ndarray, errors: np.ndarray, metric: str, form: str) -> dict:
@@ -118,13 +141,20 @@ def _interval_flags(
         return []  # no box: its intervals always end inside the real line
     box = Bounds.for_errors(np.log(errors)[None, :])
     reasons = []
-    if hi[2] >= C_MAX - _EDGE or lo[2] <= _EDGE:
+    if hi[2] >= C_MAX - EDGE or lo[2] <= EDGE:
         reasons.append(
             f"the interval of c reaches a bound of [0, {C_MAX:g}]: the exponent is not identified"
         )
-    if np.log(hi[0]) >= box.hi[0] - _EDGE:
+    if np.log(hi[0]) >= box.hi[0] - EDGE:
         reasons.append("the interval of E_inf reaches its upper bound")
     return reasons
+
+
+def _design(counts: pd.Series, k: int) -> str:
+    """'4 sizes × 1 seed for 3 parameters', the shape of the data behind a fit."""
+    lo, hi = int(counts.min()), int(counts.max())
+    seeds = f"{lo} seed{'s' * (lo > 1)}" if lo == hi else f"{lo}-{hi} seeds"
+    return f"{len(counts)} sizes × {seeds} for {k} parameters"
 
 
 def fit_one(
@@ -137,32 +167,34 @@ def fit_one(
 ) -> tuple[dict, ScalingFit | None]:
     """Fit one series; returns its fits.csv row (estimates, intervals, hold-out, flags) and the fit."""
     k = FORMS[form]
-    distinct = len(np.unique(sizes))
     counts = pd.Series(sizes).value_counts()
+    distinct = len(counts)
+    design = _design(counts, k)
     row = {
         "form": form,
         "n_trials": len(sizes),
         "n_sizes": distinct,
         "min_seeds": int(counts.min()),
+        "trend": trend(sizes, from_error(metric, errors), metric),
     }
-    reasons = []
     if distinct < k:
         row.update(
             underdetermined=True,
             reason=f"only {distinct} distinct data sizes; the {form} law needs at least {k} to be fitted",
         )
         return row, None
-    if distinct < k + 1:
+    reasons = []
+    if distinct == k:
+        reasons.append(f"{design}: nothing is left to test the law; add sizes")
+    method = interval_method(sizes) if reps else ""
+    left = len(sizes) - k  # residual degrees of freedom: what the residual bootstrap resamples
+    if method == "residual" and left < 1:
         reasons.append(
-            f"{distinct} distinct data sizes for {k} parameters: nothing is left to test the law; add sizes"
+            "one trial per size and no residual left, so no intervals; add seeds or sizes"
         )
-    if counts.max() == 1:
-        reasons.append(
-            "one trial per size: no seed spread, so the bootstrap intervals are degenerate; add seeds"
-        )
+        method, reps = "", 0
     fit = fit_with_bootstrap(sizes, errors, form, reps, rng)
-    est = fit.params()[0]
-    row.update(dict(zip(("E_inf", "B", "c"), est, strict=True)))
+    row.update(dict(zip(("E_inf", "B", "c"), fit.params()[0], strict=True)))
     if reps:
         lo, hi = fit.intervals()
         row.update(
@@ -172,12 +204,17 @@ def fit_one(
                 for s, v in (("lo", lo), ("hi", hi))
             }
         )
-        if counts.max() > 1:
-            reasons += _interval_flags(fit, lo, hi, errors)
+        flags = _interval_flags(fit, lo, hi, errors)
+        if method == "residual" and (flags or left == 1):
+            # Say why: the noise estimate rests on these few residuals (1 is never enough).
+            dof = f"{left} degree{'s' * (left > 1)} of freedom"
+            flags.insert(0, f"{design} leave {dof} for the noise; add sizes or seeds")
+        reasons += flags
     if form == "power":  # E_inf is fixed at 0 by this law, not estimated
         row.update(E_inf=np.nan, E_inf_lo=np.nan, E_inf_hi=np.nan)
     row.update(_holdout(sizes, errors, metric, form))
-    row.update(underdetermined=bool(reasons), reason="; ".join(reasons), bootstrap=reps)
+    row.update(underdetermined=bool(reasons), reason="; ".join(reasons), bootstrap=reps,
+               interval_method=method)  # fmt: skip
     return row, fit
 
 
@@ -216,5 +253,5 @@ FIT_COLUMNS = [
     "metric", "series", "arm", "alpha", "form", "n_trials", "n_sizes", "min_seeds",
     "E_inf", "E_inf_lo", "E_inf_hi", "B", "B_lo", "B_hi", "c", "c_lo", "c_hi",
     "holdout_size", "holdout_pred", "holdout_obs", "holdout_abs_err",
-    "underdetermined", "reason", "bootstrap",
+    "trend", "underdetermined", "reason", "bootstrap", "interval_method",
 ]  # fmt: skip

@@ -40,6 +40,22 @@ def fits_table(fits: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
+_METHODS = {
+    "stratified": "stratified bootstrap (trials resampled within each size)",
+    "residual": "residual bootstrap (a size has one seed: the fit's log residuals resampled and refitted)",
+}
+
+
+def interval_text(fits: pd.DataFrame) -> str:
+    """Which bootstrap made the intervals (fits.csv `interval_method`), in words."""
+    used = [m for m in _METHODS if (fits["interval_method"] == m).any()]
+    if not used:
+        return "none (no bootstrap)"
+    names = " and ".join(_METHODS[m] for m in used)
+    where = ", per series as in fits.csv `interval_method`" if len(used) > 1 else ""
+    return f"{names}{where}, 95 %, widened by t/z for the few degrees of freedom"
+
+
 def means_table(trials: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     """Seed mean ± sd (seeds) of each metric per series and data size."""
     order = {s: i for i, (s, _, _) in enumerate(series_order(usable_trials(trials)))}
@@ -118,8 +134,9 @@ def build_blocks(
             Block("h2", "Scaling-law fits (error e = 1 − accuracy; rank distance as is)"),
             Block(
                 "p",
-                "e(N) = E∞ + B·N^(−c), Huber loss on log residuals; intervals: stratified bootstrap, 95 %. "
-                "Hold-out: the law fitted without the largest N predicts it. Full table: fits.csv.",
+                "e(N) = E∞ + B·N^(−c), Huber loss on log residuals; intervals: "
+                f"{interval_text(fits)}. Hold-out: the law fitted without the largest N predicts it. "
+                "Full table: fits.csv.",
             ),  # fmt: skip
             Block("table", fits_table(fits)),
         ]

@@ -1,12 +1,15 @@
 """The generated answer to the research question, in numbers: best alpha per N, the gap to CLIP
-as N grows, fitted exponents with intervals and hold-out errors."""
+as N grows, fitted exponents with intervals (or, plainly, why a series has none) and hold-out errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from analysis.fitcore import C_MAX
+from analysis.fits import EDGE
 from analysis.plot_tradeoff import best_alpha, paired_means
+from analysis.series import aggregate
 from analysis.style import format_size
 
 
@@ -58,23 +61,44 @@ def _best_sentence(table: pd.DataFrame, x: str, y: str) -> str:
     return f"Best α per data size (highest mean of {x} and {y}): {picks}."
 
 
-def _fit_sentences(fits: pd.DataFrame) -> list[str]:
-    """Exponents with intervals per metric, and the hold-out error of each metric's fits."""
+def _at_bound(r) -> bool:
+    """A saturating exponent pinned to its box: the law fits, but says nothing about the rate."""
+    return r["form"] == "saturating" and not EDGE < r["c"] < C_MAX - EDGE
+
+
+def _series_scaling(r, means: pd.Series) -> str:
+    """One series' scaling in words: the exponent with its interval, or plainly why there is none."""
+    name = r["series"]
+    span = (f"{means.iloc[0]:.3f} at N={format_size(means.index[0])} to "
+            f"{means.iloc[-1]:.3f} at N={format_size(means.index[-1])}")  # fmt: skip
+    if r["trend"] == "flat":
+        return f"{name} does not change with N (saturated: {span}), no exponent"
+    if r["trend"] == "worsens":
+        return f"{name} gets worse as N grows ({span}), no exponent"
+    if r["trend"] == "mixed":
+        return (f"{name} has no steady trend with N (between {means.min():.3f} and "
+                f"{means.max():.3f}), no exponent")  # fmt: skip
+    if _at_bound(r):
+        return f"{name} improves ({span}) but c sits at its bound {r['c']:g}: the exponent is not identified"
+    ci = (
+        f" [{_num(r['c_lo'], 2)}, {_num(r['c_hi'], 2)}]"
+        if np.isfinite(r.get("c_lo", np.nan))
+        else ""
+    )
+    return f"{name} c={_num(r['c'], 2)}{ci}" + (
+        " (underdetermined)" if r["underdetermined"] else ""
+    )
+
+
+def _fit_sentences(trials: pd.DataFrame, fits: pd.DataFrame) -> list[str]:
+    """Exponents with intervals (or why none) per metric, and the hold-out error of each metric's fits."""
     out = []
     for metric, group in fits.groupby("metric", sort=False):
-        parts = []
-        for _, r in group.iterrows():
-            if not np.isfinite(r.get("c", np.nan)):
-                continue
-            ci = (
-                f" [{_num(r['c_lo'], 2)}, {_num(r['c_hi'], 2)}]"
-                if np.isfinite(r.get("c_lo", np.nan))
-                else ""
-            )
-            flag = " (underdetermined)" if r["underdetermined"] else ""
-            parts.append(f"{r['series']} c={_num(r['c'], 2)}{ci}{flag}")
+        means = aggregate(trials, metric).set_index(["series", "data_size"])["mean"]
+        parts = [_series_scaling(r, means.loc[r["series"]].sort_index())
+                 for _, r in group.iterrows() if np.isfinite(r.get("c", np.nan))]  # fmt: skip
         if parts:
-            out.append(f"{metric}: fitted exponents " + "; ".join(parts) + ".")
+            out.append(f"{metric}, scaling per series: " + "; ".join(parts) + ".")
         held = group["holdout_abs_err"].dropna()
         if len(held):
             size = format_size(group["holdout_size"].dropna().iloc[0])
@@ -97,5 +121,5 @@ def summarise(
         gap = _gap_sentence(table, x, y)
         if gap:
             sentences.append(gap)
-    sentences += _fit_sentences(fits)
+    sentences += _fit_sentences(trials, fits)
     return sentences, tables

@@ -157,7 +157,8 @@ def test_report_md_and_self_contained_html(demo):
     assert len(figures) >= 12 and all((report.parent / f).exists() for f in figures)
     assert page.count('<img src="data:image/png;base64,') == len(figures)
     assert 'src="http' not in page and 'src="/' not in page
-    assert "Best α per data size" in md and "fitted exponents" in md and "predict it within" in md
+    assert "Best α per data size" in md and "scaling per series" in md and "predict it within" in md
+    assert "intervals: stratified bootstrap (trials resampled within each size)" in md
     assert (
         "a1b2c_99999" in md and "non-finite loss" in md
     )  # the errored trial is reported, not dropped
@@ -179,19 +180,18 @@ def _table(tmp_path, seeds, sizes, arms=("hybrid", "clip")):
     return path
 
 
-def test_cli_single_seed_three_sizes_flags_underdetermined_fits(tmp_path, capsys):
-    table = _table(tmp_path, seeds=1, sizes=(250, 1000, 4000))
-    assert (
-        main(
-            ["analyze", str(table), "--metrics", "mono.t2i.r1", "cross.t2t.r1", "--bootstrap", "20"]
-        )
-        == 0
-    )
+def test_cli_single_seed_sweep_gets_residual_intervals_and_flags_that_say_why(tmp_path, capsys):
+    table = _table(tmp_path, seeds=1, sizes=(250, 500, 1000, 2000))
+    args = ["analyze", str(table), "--metrics", "mono.t2i.r1", "cross.t2t.r1", "--bootstrap", "20"]
+    assert main(args) == 0
     assert "report:" in capsys.readouterr().out
     fits = pd.read_csv(tmp_path / "report" / "fits.csv")
-    assert len(fits) == 8 and fits["underdetermined"].all()
-    assert fits["reason"].str.contains("one trial per size").all()
-    assert "underdetermined" in (tmp_path / "report" / "report.md").read_text()
+    assert len(fits) == 8 and (fits["interval_method"] == "residual").all()
+    assert (fits["c_hi"] > fits["c_lo"]).all()  # not the degenerate [c, c] of a seed bootstrap
+    assert fits["underdetermined"].all()
+    assert fits["reason"].str.contains("4 sizes × 1 seed for 3 parameters leave 1 degree").all()
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "intervals: residual bootstrap" in md and "leave 1 degree of freedom" in md
 
 
 def test_cli_survives_missing_metrics_nan_rows_and_a_single_arm(tmp_path, capsys):
