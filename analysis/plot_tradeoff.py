@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from analysis.labels import Label, place_labels, polyline_samples
 from analysis.metrics import describe, file_stem, lower_is_better
 from analysis.series import aggregate, hybrid_alphas, reference, series_order, usable_trials
 from analysis.style import BASELINES, OKABE_ITO, figure, format_size, save, series_style
@@ -54,10 +55,14 @@ def best_alpha(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
 
 def _main_panel(
     ax, points: pd.DataFrame, trials: pd.DataFrame, x: str, y: str
-) -> list[pd.DataFrame]:
-    """Polylines per series through increasing N, the Pareto frontier and the pretrained point."""
+) -> tuple[list[pd.DataFrame], list[Label], np.ndarray]:
+    """Polylines per series through increasing N, the Pareto frontier and the pretrained point.
+
+    Returns the plotted rows, and the N labels of each line's ends with what they must keep off,
+    to be placed once the layout is final.
+    """
     alphas = hybrid_alphas(trials)
-    rows, handles = [], []
+    rows, handles, labels, marks = [], [], [], [np.empty((0, 2))]
     front = pareto(points, x, y)
     if len(front) > 1:
         handles += ax.plot(front["mean_x"], front["mean_y"], color="#BBBBBB", linewidth=6, alpha=0.6,
@@ -77,9 +82,11 @@ def _main_panel(
         ax.scatter(line["mean_x"], line["mean_y"], s=10 + 40 * (scale - scale.min()) / span,
                    marker=st["marker"], color=st["color"], zorder=3)  # fmt: skip
         handles.append(Line2D([], [], label=series, **st))
-        for end in (line.iloc[0], line.iloc[-1]):
-            ax.annotate(format_size(end["data_size"]), (end["mean_x"], end["mean_y"]), fontsize=6.5,
-                        color=st["color"], xytext=(4, -8), textcoords="offset points")  # fmt: skip
+        labels += [Label(end["mean_x"], end["mean_y"], format_size(end["data_size"]), st["color"])
+                   for end in (line.iloc[0], line.iloc[-1])]  # fmt: skip
+        marks.append(
+            polyline_samples(line["mean_x"].to_numpy(float), line["mean_y"].to_numpy(float))
+        )
         rows.append(line.assign(panel="all N", kind="series"))
     rx, ry = reference(trials, x), reference(trials, y)
     if rx is not None and ry is not None:
@@ -94,7 +101,7 @@ def _main_panel(
         "Seed means; one line per arm through increasing N (larger marker = larger N)", loc="left"
     )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return rows
+    return rows, labels, np.vstack(marks)
 
 
 def _size_panel(ax, points: pd.DataFrame, n: float, best: pd.DataFrame) -> list[pd.DataFrame]:
@@ -145,7 +152,8 @@ def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[P
     rows_n = -(-len(sizes) // PANELS_PER_ROW)
     fig = figure(7.2, 3.6 + 1.9 * rows_n)
     top, bottom = fig.subfigures(2, 1, height_ratios=[3.6, 1.9 * rows_n]) if sizes else (fig, None)
-    rows = _main_panel(top.add_subplot(), points, trials, x, y)
+    main = top.add_subplot()
+    rows, labels, marks = _main_panel(main, points, trials, x, y)
     if sizes:
         best = best_alpha(points, x, y)
         axes = bottom.subplots(
@@ -162,6 +170,8 @@ def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[P
         )
         bottom.suptitle("Per data size: which α balances both metrics best (mean of the two)",
                         x=0.01, ha="left", fontsize=9)  # fmt: skip
+    fig.draw_without_rendering()  # fixes the layout, so labels are placed where they will be drawn
+    place_labels(main, labels, marks)
     data = pd.concat(rows, ignore_index=True)
     cols = [
         "panel",
