@@ -23,7 +23,10 @@ def _curve(
     grid = np.geomspace(sizes.min(), sizes.max(), CURVE_POINTS)
     value = from_error(metric, fit.error(grid)[0])
     lo, hi = (from_error(metric, b) for b in fit.band(grid))
-    return grid, value, np.stack([np.fmin(lo, hi), np.fmax(lo, hi)])
+    band = np.stack([np.fmin(lo, hi), np.fmax(lo, hi)])
+    if not lower_is_better(metric):  # an accuracy: a band past [0, 1] only hides the data
+        band = np.clip(band, 0.0, 1.0)
+    return grid, value, band
 
 
 def plot_scaling(
@@ -59,7 +62,8 @@ def plot_scaling(
                 color=st["color"],
                 alpha=0.5 if weak else 1.0,
             )
-            ax.fill_between(grid, band[0], band[1], color=st["color"], alpha=0.12, linewidth=0)
+            if not weak:  # an underdetermined fit's band spans the axis and hides the others
+                ax.fill_between(grid, band[0], band[1], color=st["color"], alpha=0.12, linewidth=0)
             rows.append(
                 pd.DataFrame(
                     {
