@@ -35,7 +35,7 @@ def plot_scaling(
     """Draw and save the scaling figure of `metric`; returns the PNG, SVG and CSV paths."""
     agg = aggregate(trials, metric)
     alphas = hybrid_alphas(trials)
-    fig = figure(5.6, 3.3)
+    fig = figure(5.6, 4.4)
     ax = fig.add_subplot()
     rows, handles = [], []
     for series, arm, alpha in series_order(usable_trials(trials)):
@@ -112,7 +112,7 @@ def plot_scaling(
     )
     target = "the value" if lower_is_better(metric) else "1 − value"
     ax.set_title(f"{metric}: seed mean ± sd; {law} fit of {target}, 95 % band", loc="left")
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.legend(handles=handles, loc="outside lower center", ncol=2)
     data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     cols = ["series", "arm", "alpha", "kind", "data_size", "mean", "sd", "lo", "hi", "n_seeds"]
     data = data.reindex(columns=cols).rename(columns={"mean": metric})
