@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from trainers.errors import InputError
-from trainers.evaluation import evaluate_embeddings, load_embeddings_npz
+from trainers.evaluation import evaluate_embeddings, load_embeddings_npz, ranking
 
 # Unit vectors with dyadic entries (two groups of four integers whose squares sum to 16**2, over
 # 16): every cosine is an exact float32, so ties are exact and both sides see the same scores.
@@ -169,6 +169,27 @@ def test_every_metric_matches_brute_force(case, protocol):
         assert result.aggregates[metric] == pytest.approx(np.mean(values), rel=1e-12)
     if "en" in arrays["text_lang"] and "image_emb" in arrays:
         assert result.aggregates["en.t2i.r1"] == pytest.approx(expected[("mono.t2i.r1", "en", "")])
+
+
+@pytest.fixture(scope="module")
+def split_case():
+    arrays = make_case(6, 30, ["en", "de", "fr", "sw"], [0, 1, 2], 0.4, True)
+    return arrays, brute_force(arrays, "all")
+
+
+@pytest.mark.parametrize("dense", [0, 1, 2, 99])
+@pytest.mark.parametrize("numpy_path", [True, False], ids=["numpy", "torch"])
+def test_dense_and_survivor_counting_agree(split_case, monkeypatch, dense, numpy_path):
+    # dense=0: every threshold through survivors; 99: every one by a full compare. The torch
+    # branch is the one a GPU runs; here it runs on CPU tensors.
+    monkeypatch.setattr(ranking, "DENSE", dense)
+    if not numpy_path:
+        monkeypatch.setattr(ranking, "_numpy_path", lambda t: False)
+    arrays, expected = split_case
+    got = evaluate_embeddings(**arrays, block_size=24).long
+    assert len(got) == len(expected)
+    for r in got.itertuples():
+        assert r.value == pytest.approx(expected[(r.metric, r.lang_a, r.lang_b)], rel=1e-12)
 
 
 def test_block_size_does_not_change_results():

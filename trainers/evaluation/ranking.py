@@ -21,7 +21,8 @@ import torch
 # The weakest relevant scores sit far below the others (they set how many scores survive), so
 # counting them by a full compare is cheaper than carrying their survivors.
 DENSE = 2
-WIDTH = 64  # survivors per padded row; a (row, segment) wastes at most WIDTH - 1 slots
+CACHE_SCORES = 2**18  # scores compared per numpy step on a CPU: 1 MiB, about a core's L2
+WIDTH = 16  # survivors per padded column; a (row, segment) wastes at most WIDTH - 1 slots
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,14 @@ def _block(
         scores[row, torch.from_numpy(excl).to(device)] = -torch.inf
     srt, order = thr.sort(dim=1)  # empty slots (+inf) last
     slot_seg = order // num_k
-    seg_counts = torch.empty((b, num_j), dtype=torch.int64, device=device)
-    pool_counts = torch.empty_like(seg_counts)
     dense = min(DENSE, num_j)
-    for j in range(dense):
-        lo, hi = bounds[slot_seg[:, j]], bounds[slot_seg[:, j] + 1]
-        pool_counts[:, j], seg_counts[:, j] = _count_at(scores, mask, srt[:, j], lo, hi)
-    if dense < num_j:
-        above = _survivor_counts(scores, mask, bounds, srt[:, dense:])
-        pool_counts[:, dense:] = above.sum(1)
-        seg_counts[:, dense:] = above.gather(1, slot_seg[:, None, dense:]).squeeze(1)
+    lo, hi = bounds[slot_seg[:, :dense]], bounds[slot_seg[:, :dense] + 1]
+    floor = srt[:, dense] if dense < num_j else None
+    pool_counts, seg_counts, survivors = _scan(scores, mask, srt[:, :dense], lo, hi, floor)
+    if survivors is not None:
+        above = _survivor_counts(*survivors, n=scores.shape[1], bounds=bounds, thr=srt[:, dense:])
+        pool_counts = torch.cat([pool_counts, above.sum(1)], 1)
+        seg_counts = torch.cat([seg_counts, above.gather(1, slot_seg[:, None, dense:])[:, 0]], 1)
     out = []
     for counts in (seg_counts, pool_counts):
         counts = torch.empty_like(counts).scatter_(1, order, counts)
@@ -135,67 +134,98 @@ def _block(
     return out[0], out[1]
 
 
-def _count_at(
-    scores: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per row: scores >= t[row] in the whole row and in columns lo[row]:hi[row]."""
-    if scores.device.type != "cpu":
-        above = torch.ge(scores, t[:, None], out=mask)
-        col = torch.arange(scores.shape[1], device=scores.device)
-        inside = (col >= lo[:, None]) & (col < hi[:, None])
-        return above.sum(1), (above & inside).sum(1)
-    # numpy: a vectorised compare, then a SIMD count per row (an axis count is several x slower).
-    above = np.greater_equal(scores.numpy(), t.numpy()[:, None], out=mask.numpy())
-    lo_n, hi_n = lo.tolist(), hi.tolist()
-    pool = [np.count_nonzero(r) for r in above]
-    seg = [np.count_nonzero(r[a:z]) for r, a, z in zip(above, lo_n, hi_n, strict=True)]
-    return torch.tensor(pool), torch.tensor(seg)
+def _numpy_path(t: torch.Tensor) -> bool:
+    """Whether a step runs in numpy on the tensor's memory (CPU) rather than in torch (GPU)."""
+    return t.device.type == "cpu"
+
+
+def _scan(
+    scores: torch.Tensor,
+    mask: torch.Tensor,
+    thr: torch.Tensor,
+    lo: torch.Tensor,
+    hi: torch.Tensor,
+    floor: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+    """Per row and threshold thr[:, j]: the scores >= it in the row and in its columns lo:hi;
+    given a floor, also the flat positions (row-major, ascending) and values of those >= it."""
+    b, n = scores.shape
+    if not _numpy_path(scores):
+        col = torch.arange(n, device=scores.device)
+        counts = torch.zeros((2, b, thr.shape[1]), dtype=torch.int64, device=scores.device)
+        for j in range(thr.shape[1]):
+            above = torch.ge(scores, thr[:, j : j + 1], out=mask)
+            counts[0, :, j] = above.sum(1)
+            counts[1, :, j] = (above & (col >= lo[:, j : j + 1]) & (col < hi[:, j : j + 1])).sum(1)
+        survivors = None
+        if floor is not None:
+            flat = torch.ge(scores, floor[:, None], out=mask).view(-1).nonzero().squeeze(1)
+            survivors = flat, scores.view(-1)[flat]
+        return counts[0], counts[1], survivors
+    # numpy, a few rows at a time so that the compares after the first read from cache; a count
+    # per row is SIMD (an axis count is several x slower), and nonzero skips zero words.
+    s, m, t = scores.numpy(), mask.numpy(), thr.numpy()
+    lo_l, hi_l = lo.tolist(), hi.tolist()
+    counts = np.empty((2, *t.shape), dtype=np.int64)
+    flats, values = [], []
+    step = max(1, CACHE_SCORES // n)
+    for r0 in range(0, b, step):
+        part = s[r0 : r0 + step]
+        hit = m[: len(part)]
+        for j in range(t.shape[1]):
+            np.greater_equal(part, t[r0 : r0 + step, j : j + 1], out=hit)
+            for r, line in enumerate(hit, r0):
+                counts[0, r, j] = np.count_nonzero(line)
+                counts[1, r, j] = np.count_nonzero(line[lo_l[r][j] : hi_l[r][j]])
+        if floor is not None:
+            np.greater_equal(part, floor[r0 : r0 + step, None].numpy(), out=hit)
+            flats.append(np.flatnonzero(hit))
+            values.append(part.ravel()[flats[-1]])  # while the rows are in cache
+            flats[-1] += r0 * n
+    survivors = None
+    if floor is not None:
+        survivors = (
+            torch.from_numpy(np.concatenate(flats)),
+            torch.from_numpy(np.concatenate(values)),
+        )
+    return torch.from_numpy(counts[0]), torch.from_numpy(counts[1]), survivors
 
 
 def _survivor_counts(
-    scores: torch.Tensor, mask: torch.Tensor, bounds: torch.Tensor, thr: torch.Tensor
+    flat: torch.Tensor, values: torch.Tensor, *, n: int, bounds: torch.Tensor, thr: torch.Tensor
 ) -> torch.Tensor:
-    """above[row, l, i]: scores of segment l >= the row's i-th threshold (`thr` sorted per row)."""
-    device = scores.device
-    b, n = scores.shape
-    num_l, num_t = len(bounds) - 1, thr.shape[1]
-    flat = _flat_at_least(scores, mask, thr[:, 0])
+    """above[row, l, i]: scores of segment l >= the row's i-th threshold (`thr` sorted per row),
+    from the flat positions (rows of n) and values of the scores >= thr[:, 0]."""
+    device = flat.device
+    b, num_l = len(thr), len(bounds) - 1
     row = torch.arange(b, device=device)
     edges = torch.searchsorted(flat, (row[:, None] * n + bounds).view(-1)).view(b, -1)
     per_group = edges.diff(dim=1).reshape(-1)  # survivors per (row, segment)
-    padded_rows = (per_group + WIDTH - 1) // WIDTH
-    first = padded_rows.cumsum(0) - padded_rows
+    # Group g fills padded rows first[g]:ends[g] of WIDTH slots, in order.
+    rows_per_group = (per_group + WIDTH - 1) // WIDTH
+    ends = rows_per_group.cumsum(0)
+    first = ends - rows_per_group
     shift = torch.repeat_interleave(first * WIDTH - edges[:, :-1].reshape(-1), per_group)
-    padded = torch.full((int(padded_rows.sum()), WIDTH), -torch.inf, device=device)
-    padded.view(-1)[torch.arange(len(flat), device=device) + shift] = scores.view(-1)[flat]
-    group = torch.repeat_interleave(torch.arange(b * num_l, device=device), padded_rows)
-    places = _places(padded, thr[group // num_l])
-    hist = torch.bincount(
-        (group[:, None] * (num_t + 1) + places).view(-1), minlength=b * num_l * (num_t + 1)
-    ).view(b, num_l, num_t + 1)
-    # A score is >= the i-th threshold exactly when at least i + 1 thresholds are <= it.
-    return hist.flip(-1).cumsum(-1).flip(-1)[..., 1:]
-
-
-def _flat_at_least(scores: torch.Tensor, mask: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
-    """Flat positions (row-major, ascending) of the scores >= their row's floor."""
-    if scores.device.type != "cpu":
-        return torch.ge(scores, floor[:, None], out=mask).view(-1).nonzero().squeeze(1)
-    # numpy skips runs of zero bytes word by word: several x faster than torch's nonzero here.
-    above = np.greater_equal(scores.numpy(), floor.numpy()[:, None], out=mask.numpy())
-    return torch.from_numpy(np.flatnonzero(above))
-
-
-def _places(values: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
-    """Per element: how many of its row's sorted thresholds are <= it."""
-    if values.device.type != "cpu":
-        return torch.searchsorted(thr.contiguous(), values, right=True)
-    # One compare-and-add per threshold beats a binary search per element by far on a CPU.
+    padded = torch.full((int(ends[-1]), WIDTH), -torch.inf, device=device)
+    padded.view(-1).index_copy_(0, torch.arange(len(flat), device=device) + shift, values)
+    group = torch.repeat_interleave(torch.arange(len(per_group), device=device), rows_per_group)
+    # Transposed, every compare runs along contiguous memory on both sides.
     finite = int(torch.isfinite(thr).any(0).sum())
-    v, t = values.numpy(), thr.numpy()
-    acc = np.zeros(v.shape, dtype=np.uint8 if finite < 256 else np.int32)
+    counts = _column_counts(padded.T.contiguous(), thr[group // num_l, :finite].T.contiguous())
+    cum = torch.nn.functional.pad(counts.cumsum(1), (1, 0))
+    above = torch.zeros((b, num_l, thr.shape[1]), dtype=torch.int64, device=device)
+    above[..., :finite] = (cum[:, ends] - cum[:, first]).T.reshape(b, num_l, finite)
+    return above
+
+
+def _column_counts(values: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
+    """counts[i, c]: elements of column c of `values` >= thr[i, c]."""
+    if not _numpy_path(values):
+        return torch.stack([(values >= t).sum(0) for t in thr]) if len(thr) else thr.long()
+    # numpy: both operands contiguous along the columns, so compare and sum are plain SIMD loops.
+    v, t, out = values.numpy(), thr.numpy(), np.empty(thr.shape, dtype=np.uint8)
     hit = np.empty(v.shape, dtype=bool)
-    for j in range(finite):
-        np.greater_equal(v, t[:, j : j + 1], out=hit)
-        acc += hit
-    return torch.from_numpy(acc).long()
+    for i in range(len(t)):
+        np.greater_equal(v, t[i], out=hit)
+        np.add.reduce(hit.view(np.uint8), axis=0, dtype=np.uint8, out=out[i])
+    return torch.from_numpy(out)
