@@ -62,7 +62,7 @@ def bare_products(
     text = torch.from_numpy(arrays["text_emb"]).to(device)
     image = torch.from_numpy(arrays["image_emb"]).to(device)
     total = len(text) + len(image)
-    rows = max(8, block_size // 16 if workers == 1 else block_size**2 // (total * workers))
+    rows = max(8, block_size // 16 if workers == 1 else block_size**2 // total)
 
     def loop(starts: range) -> None:
         buf = torch.empty((rows, total), device=device)

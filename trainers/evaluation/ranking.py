@@ -48,13 +48,13 @@ def rank_counts(
 
     `bounds`: candidate segment offsets (L+1); `cols[item, l, k]`: candidate positions in segment l
     (-1: none); `self_pos`: a candidate per query to leave out of the pool (the query itself).
-    On a CPU, blocks run on torch.get_num_threads() threads, each single-threaded; together they
-    hold at most block_size**2 scores.
+    A block holds at most block_size**2 scores; on a CPU, torch.get_num_threads() blocks run at
+    once, one per thread, each single-threaded.
     """
     device = queries.device
     workers = torch.get_num_threads() if device.type == "cpu" else 1
     num_q, (_, num_l, num_k) = len(queries), cols.shape
-    rows = max(1, min(num_q, block_size * block_size // (len(cands) * workers)))
+    rows = max(1, min(num_q, block_size * block_size // len(cands)))
     starts = range(0, num_q, rows)
     workers = min(workers, len(starts))
     segment = np.empty((num_q, num_l * num_k), dtype=np.int64)
@@ -94,7 +94,9 @@ class _Space:
 
     def __init__(self, rows: int, cands: int, device: torch.device) -> None:
         self.scores = torch.empty((rows, cands), device=device)
-        self.mask = torch.empty((rows, cands), dtype=torch.bool, device=device)
+        # numpy compares a few rows at a time (see _scan); torch compares the whole block.
+        mask_rows = max(1, CACHE_SCORES // cands) if _numpy_path(self.scores) else rows
+        self.mask = torch.empty((mask_rows, cands), dtype=torch.bool, device=device)
 
 
 def _block(
