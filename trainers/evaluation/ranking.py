@@ -5,8 +5,8 @@ Candidates are split into segments (languages). A block of query rows is scored 
 candidate in one product, the relevant scores are read from that same product, so ties are decided
 on identical numbers, and no row is sorted. Each row's relevant scores are sorted (its thresholds);
 the DENSE weakest are counted by a full compare, and the rest through the survivors: the scores at
-or above the next threshold, packed per (row, segment) into short padded rows and placed among the
-thresholds by one vectorised compare per threshold, then counted in one histogram.
+or above the next threshold, packed per (row, segment) into padded columns and counted against
+each remaining threshold by one vectorised compare and column sum.
 """
 
 from __future__ import annotations
