@@ -9,11 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -22,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from trainers.atomic_output import atomic_dir, check_output
 from trainers.batch import CaptionIndex
 from trainers.errors import InputError
 
@@ -195,51 +192,6 @@ def open_corpus(path: str | Path) -> Corpus:
         path / CAPTIONS, CAPTION_SCHEMA, lambda p: pq.read_table(p, memory_map=True)
     )
     return Corpus(path, manifest, captions)
-
-
-def check_output(out: str | Path, overwrite: bool = False) -> Path:
-    """Fail early when `out` exists and may not be replaced."""
-    out = Path(out).expanduser()
-    if out.exists() and not overwrite:
-        raise InputError(f"{out}: output already exists; choose another path or pass --overwrite")
-    return out
-
-
-@contextmanager
-def atomic_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of `out` to fill; it is renamed to `out` only if the block succeeds."""
-    out = check_output(out, overwrite)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    except OSError as exc:
-        ancestor = next((p for p in out.parents if p.exists()), None)
-        reason = f"{ancestor} is a file" if ancestor and not ancestor.is_dir() else exc.strerror
-        raise InputError(
-            f"{out}: cannot write output ({reason}); choose a writable directory"
-        ) from None
-    try:
-        yield tmp
-        tmp.chmod(0o755)  # mkdtemp makes it private; a corpus is shared data
-        _move_into_place(tmp, out, overwrite)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _move_into_place(tmp: Path, out: Path, overwrite: bool) -> None:
-    old = None
-    if overwrite and out.exists():
-        old = out.parent / f".{out.name}.old-{tmp.name}"
-        os.rename(out, old)
-    try:
-        os.rename(tmp, out)
-    except OSError:
-        raise InputError(
-            f"{out}: output appeared while writing (another process?); choose another path or "
-            "pass --overwrite"
-        ) from None
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_corpus(

@@ -26,7 +26,8 @@ from study.data.common import (
     read_jsonl,
 )
 from study.errors import StudyError
-from trainers.corpus import check_output, write_corpus
+from trainers.atomic_output import check_output
+from trainers.corpus import write_corpus
 
 FLATTENED_ID = re.compile(r"(.+)_(\d+)")
 EXPECTED = "COCO-35L / CC3M-35L JSONL file"

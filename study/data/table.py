@@ -29,7 +29,8 @@ from study.data.common import (
     read_jsonl,
 )
 from study.errors import StudyError
-from trainers.corpus import check_output, image_format_of, write_corpus
+from trainers.atomic_output import check_output
+from trainers.corpus import image_format_of, write_corpus
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
 FORMATS[".parquet"] = "parquet"

@@ -16,7 +16,8 @@ from study.data.common import (
     read_jsonl,
 )
 from study.errors import StudyError
-from trainers.corpus import check_output, write_corpus
+from trainers.atomic_output import check_output
+from trainers.corpus import write_corpus
 
 NON_LANGUAGE_KEYS = ("image/key", "image/locale")
 

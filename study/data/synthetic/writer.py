@@ -14,7 +14,8 @@ from study.data.synthetic.languages import GRAMMARS
 from study.data.synthetic.render import encode, render
 from study.data.synthetic.world import Scene, World, scene_stream
 from study.data.xm3600 import import_xm3600
-from trainers.corpus import MANIFEST, atomic_dir, check_output, write_corpus
+from trainers.atomic_output import atomic_dir, check_output
+from trainers.corpus import MANIFEST, write_corpus
 from trainers.errors import InputError
 
 GENERATOR_VERSION = 1  # bump whenever the output for a given seed changes (cache key)
