@@ -177,14 +177,15 @@ def split_case():
     return arrays, brute_force(arrays, "all")
 
 
-@pytest.mark.parametrize("dense", [0, 1, 2, 99])
-@pytest.mark.parametrize("numpy_path", [True, False], ids=["numpy", "torch"])
-def test_dense_and_survivor_counting_agree(split_case, monkeypatch, dense, numpy_path):
-    # dense=0: every threshold through survivors; 99: every one by a full compare. The torch
-    # branch is the one a GPU runs; here it runs on CPU tensors.
-    monkeypatch.setattr(ranking, "DENSE", dense)
-    if not numpy_path:
-        monkeypatch.setattr(ranking, "_numpy_path", lambda t: False)
+@pytest.mark.parametrize(
+    "dense", [None, 0, 1, 2, 99], ids=["numba", "torch0", "torch1", "torch2", "torch99"]
+)
+def test_cpu_kernel_and_torch_counting_agree(split_case, monkeypatch, dense):
+    # None: the numba kernel (CPU). Otherwise the torch branch a GPU runs, here on CPU tensors,
+    # with `dense` thresholds by a full compare: 0 all through survivors, 99 none.
+    if dense is not None:
+        monkeypatch.setattr(ranking, "DENSE", dense)
+        monkeypatch.setattr(ranking, "_kernel_path", lambda t: False)
     arrays, expected = split_case
     got = evaluate_embeddings(**arrays, block_size=24).long
     assert len(got) == len(expected)

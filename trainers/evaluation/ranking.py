@@ -5,8 +5,9 @@ Candidates are split into segments (languages). A block of query rows is scored 
 candidate in one product, the relevant scores are read from that same product, so ties are decided
 on identical numbers, and no row is sorted. Each row's relevant scores are sorted (its thresholds);
 the DENSE weakest are counted by a full compare, and the rest through the survivors: the scores at
-or above the next threshold, packed per (row, segment) into padded columns and counted against
-each remaining threshold by one vectorised compare and column sum.
+or above the next threshold. On a CPU one numba kernel (kernel.py) does all of it in one read of
+the block; on a GPU torch does it, the survivors packed per (row, segment) into padded columns and
+counted against each remaining threshold by one vectorised compare and column sum.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-# The weakest relevant scores sit far below the others (they set how many scores survive), so
-# counting them by a full compare is cheaper than carrying their survivors.
+from trainers.evaluation.kernel import count_block
+
+# Torch (GPU) path: the weakest relevant scores sit far below the others (they set how many
+# scores survive), so counting them by a full compare is cheaper than carrying their survivors.
 DENSE = 2
-CACHE_SCORES = 2**18  # scores compared per numpy step on a CPU: 1 MiB, about a core's L2
-WIDTH = 16  # survivors per padded column; a (row, segment) wastes at most WIDTH - 1 slots
+WIDTH = 16  # survivors per padded column (GPU); a (row, segment) wastes at most WIDTH - 1 slots
 
 
 @dataclass(frozen=True)
@@ -49,37 +51,46 @@ def rank_counts(
     `bounds`: candidate segment offsets (L+1); `cols[item, l, k]`: candidate positions in segment l
     (-1: none); `self_pos`: a candidate per query to leave out of the pool (the query itself).
     A block holds at most block_size**2 scores; on a CPU, torch.get_num_threads() blocks run at
-    once, one per thread, each single-threaded.
+    once, one per thread, each single-threaded (product and kernel).
     """
     device = queries.device
-    workers = torch.get_num_threads() if device.type == "cpu" else 1
+    workers = torch.get_num_threads() if _kernel_path(queries) else 1
     num_q, (_, num_l, num_k) = len(queries), cols.shape
     rows = max(1, min(num_q, block_size * block_size // len(cands)))
     starts = range(0, num_q, rows)
     workers = min(workers, len(starts))
     segment = np.empty((num_q, num_l * num_k), dtype=np.int64)
     pool = np.empty_like(segment)
-    bounds_t = torch.from_numpy(np.asarray(bounds, dtype=np.int64)).to(device)
+    bounds = np.asarray(bounds, dtype=np.int64)
+    bounds_t = torch.from_numpy(bounds).to(device)
     local = threading.local()
 
     def run(start: int) -> None:
+        if not hasattr(local, "scores"):
+            local.scores = torch.empty((rows, len(cands)), device=device)
+            local.mask = None  # the torch path's compare buffer
+            if not _kernel_path(local.scores):
+                local.mask = torch.empty_like(local.scores, dtype=torch.bool)
         stop = min(start + rows, num_q)
-        if not hasattr(local, "space"):
-            local.space = _Space(rows, len(cands), device)
         rel = cols[query_item[start:stop]].reshape(stop - start, -1)
-        excl = None if self_pos is None else self_pos[start:stop]
-        if excl is not None:
-            rel = np.where(rel == excl[:, None], -1, rel)
-        segment[start:stop], pool[start:stop] = _block(
-            queries[start:stop], cands, bounds_t, num_k, rel, excl, local.space
-        )
+        excl = np.full(stop - start, -1) if self_pos is None else self_pos[start:stop]
+        rel = np.where(rel == excl[:, None], -1, rel).astype(np.int64)
+        scores = local.scores[: stop - start]
+        torch.mm(queries[start:stop], cands.T, out=scores)
+        if local.mask is None:
+            out = segment[start:stop], pool[start:stop]
+            count_block(scores.numpy(), rel, excl.astype(np.int64), bounds, num_k, *out)
+        else:
+            segment[start:stop], pool[start:stop] = _block(
+                scores, local.mask[: stop - start], bounds_t, num_k, rel, excl
+            )
 
     if workers == 1:
         for start in starts:
             run(start)
     else:
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # one block per core: no fork/join per op, no idle core
+        torch.set_num_threads(1)  # one block per core: no OpenMP fork/join or spinning per op
         try:
             with ThreadPoolExecutor(workers) as executor:
                 list(executor.map(run, starts))
@@ -89,36 +100,29 @@ def rank_counts(
     return Counts(segment=segment.reshape(shape), pool=pool.reshape(shape))
 
 
-class _Space:
-    """A thread's reused block buffers (no page faults per block)."""
-
-    def __init__(self, rows: int, cands: int, device: torch.device) -> None:
-        self.scores = torch.empty((rows, cands), device=device)
-        # numpy compares a few rows at a time (see _scan); torch compares the whole block.
-        mask_rows = max(1, CACHE_SCORES // cands) if _numpy_path(self.scores) else rows
-        self.mask = torch.empty((mask_rows, cands), dtype=torch.bool, device=device)
+def _kernel_path(t: torch.Tensor) -> bool:
+    """Whether a block is counted by the numba kernel on its memory (CPU) rather than in torch."""
+    return t.device.type == "cpu"
 
 
 def _block(
-    q: torch.Tensor,
-    cands: torch.Tensor,
+    scores: torch.Tensor,
+    mask: torch.Tensor,
     bounds: torch.Tensor,
     num_k: int,
     rel: np.ndarray,
-    excl: np.ndarray | None,
-    space: _Space,
+    excl: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    device = q.device
+    """The torch (GPU) counting of one block of scores; masks them in place."""
+    device = scores.device
     b, num_j = rel.shape
-    scores, mask = space.scores[:b], space.mask[:b]
-    torch.mm(q, cands.T, out=scores)
     rel_t = torch.from_numpy(rel).to(device)
     valid = rel_t >= 0
     row = torch.arange(b, device=device)
     thr = torch.where(valid, scores.gather(1, rel_t.clamp(min=0)), torch.inf)
     scores[row[:, None].expand_as(rel_t)[valid], rel_t[valid]] = -torch.inf
-    if excl is not None:
-        scores[row, torch.from_numpy(excl).to(device)] = -torch.inf
+    excl_t = torch.from_numpy(excl).to(device)
+    scores[row[excl_t >= 0], excl_t[excl_t >= 0]] = -torch.inf
     srt, order = thr.sort(dim=1)  # empty slots (+inf) last
     slot_seg = order // num_k
     dense = min(DENSE, num_j)
@@ -136,11 +140,6 @@ def _block(
     return out[0], out[1]
 
 
-def _numpy_path(t: torch.Tensor) -> bool:
-    """Whether a step runs in numpy on the tensor's memory (CPU) rather than in torch (GPU)."""
-    return t.device.type == "cpu"
-
-
 def _scan(
     scores: torch.Tensor,
     mask: torch.Tensor,
@@ -152,45 +151,17 @@ def _scan(
     """Per row and threshold thr[:, j]: the scores >= it in the row and in its columns lo:hi;
     given a floor, also the flat positions (row-major, ascending) and values of those >= it."""
     b, n = scores.shape
-    if not _numpy_path(scores):
-        col = torch.arange(n, device=scores.device)
-        counts = torch.zeros((2, b, thr.shape[1]), dtype=torch.int64, device=scores.device)
-        for j in range(thr.shape[1]):
-            above = torch.ge(scores, thr[:, j : j + 1], out=mask)
-            counts[0, :, j] = above.sum(1)
-            counts[1, :, j] = (above & (col >= lo[:, j : j + 1]) & (col < hi[:, j : j + 1])).sum(1)
-        survivors = None
-        if floor is not None:
-            flat = torch.ge(scores, floor[:, None], out=mask).view(-1).nonzero().squeeze(1)
-            survivors = flat, scores.view(-1)[flat]
-        return counts[0], counts[1], survivors
-    # numpy, a few rows at a time so that the compares after the first read from cache; a count
-    # per row is SIMD (an axis count is several x slower), and nonzero skips zero words.
-    s, m, t = scores.numpy(), mask.numpy(), thr.numpy()
-    lo_l, hi_l = lo.tolist(), hi.tolist()
-    counts = np.empty((2, *t.shape), dtype=np.int64)
-    flats, values = [], []
-    step = max(1, CACHE_SCORES // n)
-    for r0 in range(0, b, step):
-        part = s[r0 : r0 + step]
-        hit = m[: len(part)]
-        for j in range(t.shape[1]):
-            np.greater_equal(part, t[r0 : r0 + step, j : j + 1], out=hit)
-            for r, line in enumerate(hit, r0):
-                counts[0, r, j] = np.count_nonzero(line)
-                counts[1, r, j] = np.count_nonzero(line[lo_l[r][j] : hi_l[r][j]])
-        if floor is not None:
-            np.greater_equal(part, floor[r0 : r0 + step, None].numpy(), out=hit)
-            flats.append(np.flatnonzero(hit))
-            values.append(part.ravel()[flats[-1]])  # while the rows are in cache
-            flats[-1] += r0 * n
+    col = torch.arange(n, device=scores.device)
+    counts = torch.zeros((2, b, thr.shape[1]), dtype=torch.int64, device=scores.device)
+    for j in range(thr.shape[1]):
+        above = torch.ge(scores, thr[:, j : j + 1], out=mask)
+        counts[0, :, j] = above.sum(1)
+        counts[1, :, j] = (above & (col >= lo[:, j : j + 1]) & (col < hi[:, j : j + 1])).sum(1)
     survivors = None
     if floor is not None:
-        survivors = (
-            torch.from_numpy(np.concatenate(flats)),
-            torch.from_numpy(np.concatenate(values)),
-        )
-    return torch.from_numpy(counts[0]), torch.from_numpy(counts[1]), survivors
+        flat = torch.ge(scores, floor[:, None], out=mask).view(-1).nonzero().squeeze(1)
+        survivors = flat, scores.view(-1)[flat]
+    return counts[0], counts[1], survivors
 
 
 def _survivor_counts(
@@ -222,12 +193,4 @@ def _survivor_counts(
 
 def _column_counts(values: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
     """counts[i, c]: elements of column c of `values` >= thr[i, c]."""
-    if not _numpy_path(values):
-        return torch.stack([(values >= t).sum(0) for t in thr]) if len(thr) else thr.long()
-    # numpy: both operands contiguous along the columns, so compare and sum are plain SIMD loops.
-    v, t, out = values.numpy(), thr.numpy(), np.empty(thr.shape, dtype=np.uint8)
-    hit = np.empty(v.shape, dtype=bool)
-    for i in range(len(t)):
-        np.greater_equal(v, t[i], out=hit)
-        np.add.reduce(hit.view(np.uint8), axis=0, dtype=np.uint8, out=out[i])
-    return torch.from_numpy(out)
+    return torch.stack([(values >= t).sum(0) for t in thr]) if len(thr) else thr.long()
