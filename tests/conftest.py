@@ -54,7 +54,7 @@ def tiny_job(embedded_corpus, tmp_path_factory):
         eval: dict | None = None,
         **fields,
     ) -> TrainJob:
-        tower = {"hidden_size": 32, "layers": 1, "heads": 2, "vocab_size": 600}
+        tower = {"hidden_size": 32, "layers": 1, "heads": 2, "vocab_size": 1200}
         optimizer = {"lr": 2e-3, "warmup_fraction": 0.1}
         return TrainJob.model_validate(
             {

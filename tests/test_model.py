@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -50,6 +54,21 @@ def test_tokenizer_handles_scripts_case_and_unspaced_japanese(tok_dir):
     ids = tok(TEXTS[2])["input_ids"]
     assert ids[0] == tok.cls_token_id and ids[-1] == tok.sep_token_id
     assert tok.decode(ids, skip_special_tokens=True).replace(" ", "") == TEXTS[2].replace(" ", "")
+
+
+def test_tokenizer_is_the_same_in_every_process(tmp_path):
+    # Hash-map order differs per process: build in two fresh interpreters and compare the bytes.
+    code = (
+        "import sys, json; from trainers.tokenizer import train_tokenizer; "
+        "train_tokenizer(json.loads(sys.argv[1]) * 5, 200, sys.argv[2])"
+    )
+    files = []
+    for name in ("a", "b"):
+        subprocess.run(
+            [sys.executable, "-c", code, json.dumps(TEXTS), str(tmp_path / name)], check=True
+        )
+        files.append((tmp_path / name / "tokenizer.json").read_bytes())
+    assert files[0] == files[1]
 
 
 def test_ensure_tokenizer_caches_by_fingerprint_and_size(tmp_path):

@@ -23,7 +23,7 @@ from study.sweep import run_study
 
 pytestmark = pytest.mark.ray
 
-TOWER = {"hidden_size": 32, "layers": 1, "heads": 2, "vocab_size": 600}
+TOWER = {"hidden_size": 32, "layers": 1, "heads": 2, "vocab_size": 1200}
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,17 @@
-"""A WordPiece tokenizer trained locally on a corpus's captions, cached by corpus fingerprint."""
+"""A WordPiece tokenizer built locally from a corpus's captions, cached by corpus fingerprint."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-from tokenizers.trainers import WordPieceTrainer
 from transformers import PreTrainedTokenizerFast
 
 _CHUNK = 50_000  # caption rows read at a time while training a tokenizer
@@ -36,12 +36,29 @@ def _blank_tokenizer() -> Tokenizer:
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
-    """Train a WordPiece tokenizer on `texts` and save it (Hugging Face format) to `out_dir`."""
+    """Build a WordPiece tokenizer from `texts` and save it (Hugging Face format) to `out_dir`.
+
+    The vocabulary is every character (alone and as a `##` continuation, so nothing is unknown)
+    plus the most frequent words, ties broken alphabetically, up to `vocab_size`. Deterministic:
+    the `tokenizers` trainers assign ids in hash-map order and differ from run to run
+    (huggingface/tokenizers#1794), which would make the same study train different models.
+    """
     tok = _blank_tokenizer()
-    trainer = WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False
+    counts: Counter[str] = Counter()
+    for text in texts:
+        words = tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(text))
+        counts.update(word for word, _ in words)
+    chars = sorted({c for word in counts for c in word})
+    vocab = [*SPECIAL_TOKENS, *chars, *(f"##{c}" for c in chars)]
+    known = set(vocab)
+    for word in sorted(counts, key=lambda w: (-counts[w], w)):
+        if len(vocab) >= vocab_size:
+            break
+        if word not in known:
+            vocab.append(word)
+    tok.model = models.WordPiece(
+        {token: i for i, token in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100
     )
-    tok.train_from_iterator(texts, trainer=trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
