@@ -22,7 +22,11 @@ class TowerConfig(_Strict):
     hidden_size: int = Field(64, ge=8, description="tiny towers only")
     layers: int = Field(2, ge=1, description="tiny towers only")
     heads: int = Field(4, ge=1, description="tiny towers only")
-    vocab_size: int = Field(2000, ge=100, description="tiny text tower: trained tokenizer size")
+    vocab_size: int = Field(
+        2000,
+        ge=100,
+        description="tiny text tower: tokenizer size (all characters + frequent words)",
+    )
     image_size: int = Field(32, ge=8, description="tiny image tower: input resolution")
     patch_size: int = Field(8, ge=2, description="tiny image tower: patch size")
 
