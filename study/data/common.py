@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from study.errors import StudyError
-from trainers.corpus import CAPTION_SCHEMA, is_known_language
+from trainers.corpus import CAPTION_SCHEMA, is_known_language, write_corpus
 
 # Leading bytes of files that are not text; compressed JSONL is read through its codec.
 MAGIC = {
@@ -211,3 +211,26 @@ def image_file(path: Path, where: str, what: str) -> Path:
             "text-only corpus"
         )
     return path
+
+
+def write_jpeg_corpus(
+    out: Path,
+    table: pa.Table,
+    files: Images | None,
+    *,
+    name: str | None,
+    source: str,
+    licence: str,
+    overwrite: bool,
+) -> Path:
+    """Write an imported caption table (+ JPEG images, if any) as a corpus named after `out`."""
+    return write_corpus(
+        out,
+        name=name or out.name,
+        captions=table,
+        images=files,
+        source=source,
+        licence=licence,
+        image_format="jpeg" if files is not None else None,
+        overwrite=overwrite,
+    )

@@ -24,10 +24,10 @@ from study.data.common import (
     input_dir,
     input_file,
     read_jsonl,
+    write_jpeg_corpus,
 )
 from study.errors import StudyError
 from trainers.atomic_output import check_output
-from trainers.corpus import write_corpus
 
 FLATTENED_ID = re.compile(r"(.+)_(\d+)")
 EXPECTED = "COCO-35L / CC3M-35L JSONL file"
@@ -98,13 +98,12 @@ def import_mt_captions(
             rows.add(item, trg, idx, translation, number)
     table = rows.table(path)
     check_duplicates(table, path)
-    return write_corpus(
+    return write_jpeg_corpus(
         out,
-        name=name or out.name,
-        captions=table,
-        images=files,
+        table,
+        files,
+        name=name,
         source=source or f"machine-translated captions ({path.name})",
         licence=licence,
-        image_format="jpeg" if files is not None else None,
         overwrite=overwrite,
     )

@@ -14,10 +14,10 @@ from study.data.common import (
     input_dir,
     input_file,
     read_jsonl,
+    write_jpeg_corpus,
 )
 from study.errors import StudyError
 from trainers.atomic_output import check_output
-from trainers.corpus import write_corpus
 
 NON_LANGUAGE_KEYS = ("image/key", "image/locale")
 
@@ -62,13 +62,12 @@ def import_xm3600(
         if files is not None:
             files.add(key, image_file(folder / f"{key}.jpg", where, f"image/key '{key}'"))
     table = rows.table(captions)
-    return write_corpus(
+    return write_jpeg_corpus(
         out,
-        name=name or out.name,
-        captions=table,
-        images=files,
+        table,
+        files,
+        name=name,
         source=source or f"Crossmodal-3600 ({captions.name})",
         licence=licence,
-        image_format="jpeg" if files is not None else None,
         overwrite=overwrite,
     )
