@@ -9,10 +9,9 @@ from typing import Any
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
 
+from trainers.checkpoint import PER_LANGUAGE_FILE
 from trainers.job import TrainJob
 from trainers.ray_train import build_torch_trainer
-
-PER_LANGUAGE_FILE = "per_language.csv"
 
 
 def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[str, Any]) -> None:
