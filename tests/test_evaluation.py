@@ -10,7 +10,15 @@ import pytest
 import torch
 
 from trainers.errors import InputError
-from trainers.evaluation import evaluate_embeddings, load_embeddings_npz, ranking
+from trainers.evaluation import (
+    cpu_counts,
+    evaluate_embeddings,
+    kernel,
+    load_embeddings_npz,
+    ranking,
+    simd,
+    torch_counts,
+)
 
 # Unit vectors with dyadic entries (two groups of four integers whose squares sum to 16**2, over
 # 16): every cosine is an exact float32, so ties are exact and both sides see the same scores.
@@ -158,7 +166,7 @@ CASES = [
 def test_every_metric_matches_brute_force(case, protocol):
     arrays = make_case(*case)
     expected = brute_force(arrays, protocol)
-    # A tiny block size forces many query blocks and candidate tiles per language.
+    # A tiny block size forces many query blocks.
     result = evaluate_embeddings(**arrays, protocol=protocol, block_size=16)
     got = {(r.metric, r.lang_a, r.lang_b): r.value for r in result.long.itertuples()}
     assert set(got) == set(expected)
@@ -181,16 +189,47 @@ def split_case():
     "dense", [None, 0, 1, 2, 99], ids=["numba", "torch0", "torch1", "torch2", "torch99"]
 )
 def test_cpu_kernel_and_torch_counting_agree(split_case, monkeypatch, dense):
-    # None: the numba kernel (CPU). Otherwise the torch branch a GPU runs, here on CPU tensors,
+    # None: the numba kernels (CPU). Otherwise the torch branch a GPU runs, here on CPU tensors,
     # with `dense` thresholds by a full compare: 0 all through survivors, 99 none.
     if dense is not None:
-        monkeypatch.setattr(ranking, "DENSE", dense)
+        monkeypatch.setattr(torch_counts, "DENSE", dense)
         monkeypatch.setattr(ranking, "_kernel_path", lambda t: False)
-    arrays, expected = split_case
-    got = evaluate_embeddings(**arrays, block_size=24).long
+    assert_matches(split_case, evaluate_embeddings(**split_case[0], block_size=24).long)
+
+
+def test_cpu_tiles_that_split_languages(split_case, monkeypatch):
+    # 3-row blocks in tiles of 16 columns: languages (24-60 texts) start and end mid-tile, and
+    # most pieces are not a whole number of vector lanes.
+    monkeypatch.setattr(ranking, "TILE_ROWS", 3)
+    monkeypatch.setattr(cpu_counts, "TILE", 40)
+    assert_matches(split_case, evaluate_embeddings(**split_case[0]).long)
+
+
+def test_cpu_floor_above_a_threshold_is_redone(split_case, monkeypatch):
+    # A floor over the weakest relevant score would drop candidates that outrank it.
+    floors = cpu_counts.floors
+    monkeypatch.setattr(cpu_counts, "floors", lambda *args: floors(*args) + np.float32(0.25))
+    assert_matches(split_case, evaluate_embeddings(**split_case[0], block_size=24).long)
+
+
+def assert_matches(case: tuple[dict, dict], got) -> None:
+    """Every row of a long table equals the brute-force value of its key."""
+    expected = case[1]
     assert len(got) == len(expected)
     for r in got.itertuples():
         assert r.value == pytest.approx(expected[(r.metric, r.lang_a, r.lang_b)], rel=1e-12)
+
+
+@pytest.mark.parametrize("length", [0, 5, 16, 47, 160])
+def test_vector_compact_keeps_values_at_or_above_the_floor_in_order(length):
+    values = np.random.default_rng(length).standard_normal(length).astype(np.float32)
+    values[::7] = 0.5  # ties with the floor are kept
+    expected = values[values >= np.float32(0.5)]
+    out = np.full(length + simd.LANES, np.nan, dtype=np.float32)
+    kept = kernel._compact(values, np.float32(0.5), out, 0)
+    assert kept == len(expected) and np.array_equal(out[:kept], expected)
+    assert kernel._compact(values, np.float32(0.5), values, 0) == kept  # in place
+    assert np.array_equal(values[:kept], expected)
 
 
 def test_block_size_does_not_change_results():

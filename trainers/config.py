@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+EVAL_BLOCK_SIZE = 8192  # evaluation blocks hold at most this**2 scores (256 MiB)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
@@ -89,5 +91,7 @@ class EvalConfig(_Strict):
 
     protocol: Literal["all", "first"] = "all"
     every: int = Field(0, ge=0, description="steps between periodic evals; 0 = end only")
-    block_size: int = Field(4096, ge=64)
+    block_size: int = Field(
+        EVAL_BLOCK_SIZE, ge=64, description="a block scores at most this**2 pairs"
+    )
     max_items: int | None = Field(None, gt=0, description="cap on eval items (periodic evals)")

@@ -11,6 +11,7 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `eval` subcommand."""
     from study.cli import add_command
+    from trainers.config import EVAL_BLOCK_SIZE
 
     p = add_command(
         sub,
@@ -21,7 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="an exported model dir")
     p.add_argument("--data", required=True, metavar="DIR", help="a canonical eval corpus dir")
     p.add_argument("--protocol", choices=("all", "first"), default="all", help="query captions")
-    p.add_argument("--block-size", type=int, default=4096, help="similarity rows per block")
+    p.add_argument(
+        "--block-size",
+        type=int,
+        default=EVAL_BLOCK_SIZE,
+        help="a step scores at most BLOCK_SIZE**2 pairs",
+    )
     p.add_argument("--out", metavar="FILE", help="write the aggregate metrics as JSON")
     p.add_argument("--long", metavar="FILE", help="write per-language / per-pair values as CSV")
     p.set_defaults(func=handle)

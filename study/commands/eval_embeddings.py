@@ -10,6 +10,7 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `eval-embeddings` subcommand."""
     from study.cli import add_command
+    from trainers.config import EVAL_BLOCK_SIZE
 
     p = add_command(
         sub,
@@ -28,7 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the aggregate metrics here as JSON")
     p.add_argument("--long", help="write per-language and per-pair values here as CSV")
     p.add_argument(
-        "--block-size", type=int, default=4096, help="a step scores at most BLOCK_SIZE**2 pairs"
+        "--block-size",
+        type=int,
+        default=EVAL_BLOCK_SIZE,
+        help="a step scores at most BLOCK_SIZE**2 pairs",
     )
     p.add_argument("--device", help="torch device; default: cuda when present, else cpu")
     p.set_defaults(func=handle)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from trainers.config import EVAL_BLOCK_SIZE
 from trainers.evaluation.inputs import build_layout
 from trainers.evaluation.ranking import rank_counts
 
@@ -38,7 +39,7 @@ def evaluate_embeddings(
     image_item: np.ndarray | None = None,
     *,
     protocol: str = "all",
-    block_size: int = 4096,
+    block_size: int = EVAL_BLOCK_SIZE,
     device: str | torch.device | None = None,
 ) -> RetrievalResult:
     """All metrics of spec section 5 (cosine similarity) from one blocked pass per score matrix."""
