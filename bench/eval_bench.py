@@ -29,6 +29,9 @@ from trainers.evaluation.cpu_counts import TILE, TILE_ROWS  # noqa: E402
 
 def make_embeddings(items: int, languages: int, captions: int, dim: int, seed: int) -> dict:
     """Item signal, a per-language offset and noise: recall well between 0 and 1, like XM3600."""
+    # Unrelated cosines spread as 1/sqrt(dim): offset and noise grow with dim so that an item's
+    # captions stand out of that spread as much as at dim 64 (the same difficulty at any dim).
+    spread = np.float32(np.sqrt((2.25 * np.sqrt(dim / 64) - 1) / 1.25))
     rng = np.random.default_rng(seed)
     base = rng.standard_normal((items, dim), dtype=np.float32)
     offsets = rng.standard_normal((languages, dim), dtype=np.float32)
@@ -38,11 +41,11 @@ def make_embeddings(items: int, languages: int, captions: int, dim: int, seed: i
     noise = rng.standard_normal((len(item), dim), dtype=np.float32)
     codes = np.array([f"l{j:02d}" for j in range(languages)])
     return {
-        "text_emb": base[item] + 0.5 * offsets[lang] + 1.0 * noise,
+        "text_emb": base[item] + spread * (0.5 * offsets[lang] + noise),
         "text_item": item.astype(str),
         "text_lang": codes[lang],
         "text_idx": idx.astype(np.int32),
-        "image_emb": base + 0.7 * rng.standard_normal((items, dim), dtype=np.float32),
+        "image_emb": base + spread * 0.7 * rng.standard_normal((items, dim), dtype=np.float32),
         "image_item": np.arange(items).astype(str),
     }
 

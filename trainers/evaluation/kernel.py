@@ -3,7 +3,7 @@
 A block of query rows is scored tile by tile (an L2-sized slab of columns), and `scan_tile`
 reads each tile while it is still in cache: it takes the exact relevant scores (the thresholds)
 that fall in it, masks them and the query itself, and compacts the scores at or above the row's
-floor (a bound under its weakest threshold; ~4% survive in the XM3600-sized bench) into the row's
+floor (a bound under its weakest threshold; ~6% survive in the XM3600-sized bench) into the row's
 survivors, segment by segment. Then `count_rows` sorts each row's thresholds and counts them over
 the survivors, segment by segment, weakest first, stopping at the first one none reaches. Serial
 and GIL-free: the caller runs one block per thread (numba's own OpenMP pool beside torch's spins
