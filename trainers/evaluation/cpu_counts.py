@@ -53,11 +53,11 @@ class TiledCounter:
         order = np.argsort(np.where(rel < 0, n, rel), axis=1, kind="stable")
         fill, cursor, seg_end = self.fill[:rows], self.cursor[:rows], self.seg_end[:rows]
         fill[:], cursor[:], seg_end[:] = 0, 0, 0
+        survivors = (self.surv, fill, seg_end)
         for start in range(0, n, self.width):
             stop = min(start + self.width, n)
             tile = self.tile[: rows * (stop - start)].view(rows, stop - start)
             torch.mm(q, self.cands[start:stop].T, out=tile)
-            survivors = (self.surv, fill, seg_end)
             scan_tile(
                 tile.numpy(), start, rel, order, cursor, excl, floor, self.bounds, thr, *survivors
             )
