@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -14,6 +15,29 @@ torch.set_num_threads(1)
 
 # Small enough to train on in seconds, big enough that retrieval is far from trivial.
 CORPUS_ITEMS, CORPUS_EVAL_ITEMS = 400, 100
+
+
+@pytest.fixture(scope="session")
+def signal_embeddings():
+    """A factory of embeddings arrays: item signal plus noise, two captions per item and language,
+    one image per item; item codes are prefix + number."""
+
+    def make(seed, items, langs, dim, text_noise, image_noise, prefix):
+        rng = np.random.default_rng(seed)
+        base = rng.normal(size=(items, dim))
+        rows = [(i, lang, k) for i in range(items) for lang in langs for k in range(2)]
+        item = np.array([r[0] for r in rows])
+        text = base[item] + text_noise * rng.normal(size=(len(rows), dim))
+        return {
+            "text_emb": text.astype(np.float32),
+            "text_item": np.array([f"{prefix}{i}" for i in item]),
+            "text_lang": np.array([r[1] for r in rows]),
+            "text_idx": np.array([r[2] for r in rows], dtype=np.int32),
+            "image_emb": (base + image_noise * rng.normal(size=(items, dim))).astype(np.float32),
+            "image_item": np.array([f"{prefix}{i}" for i in range(items)]),
+        }
+
+    return make
 
 
 @pytest.fixture(scope="session")

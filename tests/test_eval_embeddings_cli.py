@@ -11,27 +11,16 @@ import pytest
 from study.cli import main
 
 
-def write_npz(path, images: bool = True):
-    rng = np.random.default_rng(3)
-    items, langs, dim = 40, ["de", "en", "fr"], 12
-    base = rng.normal(size=(items, dim))
-    rows = [(i, lang, k) for i in range(items) for lang in langs for k in range(2)]
-    item = np.array([r[0] for r in rows])
-    arrays = {
-        "text_emb": (base[item] + 0.8 * rng.normal(size=(len(rows), dim))).astype(np.float32),
-        "text_item": np.array([f"x{i}" for i in item]),
-        "text_lang": np.array([r[1] for r in rows]),
-        "text_idx": np.array([r[2] for r in rows], dtype=np.int32),
-    }
-    if images:
-        arrays["image_emb"] = (base + 0.5 * rng.normal(size=(items, dim))).astype(np.float32)
-        arrays["image_item"] = np.array([f"x{i}" for i in range(items)])
+def write_npz(path, make, images: bool = True):
+    arrays = make(3, 40, ["de", "en", "fr"], 12, text_noise=0.8, image_noise=0.5, prefix="x")
+    if not images:
+        del arrays["image_emb"], arrays["image_item"]
     np.savez(path, **arrays)
     return path
 
 
-def test_eval_embeddings_writes_metrics_and_long_table(tmp_path, capsys):
-    npz = write_npz(tmp_path / "emb.npz")
+def test_eval_embeddings_writes_metrics_and_long_table(tmp_path, capsys, signal_embeddings):
+    npz = write_npz(tmp_path / "emb.npz", signal_embeddings)
     out, long = tmp_path / "metrics.json", tmp_path / "per_pair.csv"
     assert main(["eval-embeddings", str(npz), "--out", str(out), "--long", str(long)]) == 0
     metrics = json.loads(out.read_text())
@@ -46,8 +35,8 @@ def test_eval_embeddings_writes_metrics_and_long_table(tmp_path, capsys):
     assert cross.value.mean() == pytest.approx(metrics["cross.t2t.r1"])
 
 
-def test_first_protocol_text_only(tmp_path, capsys):
-    npz = write_npz(tmp_path / "emb.npz", images=False)
+def test_first_protocol_text_only(tmp_path, capsys, signal_embeddings):
+    npz = write_npz(tmp_path / "emb.npz", signal_embeddings, images=False)
     assert main(["eval-embeddings", str(npz), "--protocol", "first"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert not any("t2i" in name or "i2t" in name for name in metrics)

@@ -247,20 +247,10 @@ def clip_benchmark_recall(scores: torch.Tensor, positive: torch.Tensor, k: int) 
     return float((true_pos / positive.sum(1) > 0).double().mean())
 
 
-def test_first_protocol_matches_clip_benchmark():
-    rng = np.random.default_rng(7)
-    items, langs, dim = 60, ["en", "de", "ja"], 16
-    base = rng.normal(size=(items, dim))
-    rows = [(i, lang, k) for i in range(items) for lang in langs for k in range(2)]
-    item = np.array([r[0] for r in rows])
-    arrays = {
-        "text_emb": (base[item] + 1.2 * rng.normal(size=(len(rows), dim))).astype(np.float32),
-        "text_item": np.array([f"im{i}" for i in item]),
-        "text_lang": np.array([r[1] for r in rows]),
-        "text_idx": np.array([r[2] for r in rows], dtype=np.int32),
-        "image_emb": (base + 0.8 * rng.normal(size=(items, dim))).astype(np.float32),
-        "image_item": np.array([f"im{i}" for i in range(items)]),
-    }
+def test_first_protocol_matches_clip_benchmark(signal_embeddings):
+    items, langs = 60, ["en", "de", "ja"]
+    arrays = signal_embeddings(7, items, langs, 16, text_noise=1.2, image_noise=0.8, prefix="im")
+    item = np.char.replace(arrays["text_item"], "im", "").astype(np.int64)
     result = evaluate_embeddings(**arrays, protocol="first", block_size=32)
     got = {(r.metric, r.lang_a): r.value for r in result.long.itertuples()}
     images = torch.nn.functional.normalize(torch.from_numpy(arrays["image_emb"]), dim=1)
