@@ -131,9 +131,11 @@ def _checkpoint(best: BestTrial) -> tuple[pafs.FileSystem, str]:
     elif path:
         candidates.append((storage.fs, path))  # Ray reports it in the storage filesystem's form
     if path:
-        # A run moved or copied elsewhere keeps the checkpoint under its own train/ dir.
+        # A run moved or copied elsewhere keeps the checkpoint in its own tree: under train/
+        # (Ray Train trials) or in the Tune trial dir (trials that train in their own process).
         name = path.rstrip("/").rsplit("/", 1)[-1]
-        candidates.append((storage.fs, storage.join(best.run.name, TRAIN_DIR, best.trial_id, name)))
+        for parent in (f"{TRAIN_DIR}/{best.trial_id}", f"{TUNE_DIR}/{best.record.dirname}"):
+            candidates.append((storage.fs, storage.join(best.run.name, parent, name)))
     for fs, ckpt in candidates:
         if fs.get_file_info(f"{ckpt}/model/model.json").type == pafs.FileType.File:
             return fs, ckpt

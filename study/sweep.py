@@ -119,7 +119,7 @@ def make_tuner(
     from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
-    from study.trial import run_trial
+    from study.trial import run_trial, runs_in_trial
 
     res = cfg.resources
     launch = {
@@ -129,8 +129,10 @@ def make_tuner(
         "resources_per_worker": {"CPU": res.cpus_per_worker, "GPU": res.gpus_per_worker},
         "max_failures": res.max_failures,
     }
+    # A trial that trains in its own process holds its worker's CPU; a Ray Train driver holds none.
+    trial_resources = {"CPU": res.cpus_per_worker} if runs_in_trial(launch) else driver
     trainable = tune.with_resources(
-        tune.with_parameters(run_trial, base_job=job, launch=launch), driver
+        tune.with_parameters(run_trial, base_job=job, launch=launch), trial_resources
     )
     exp_path = storage.ray_join(cfg.name, TUNE_DIR)
     if not fresh and tune.Tuner.can_restore(exp_path):
@@ -165,6 +167,7 @@ def make_tuner(
             name=TUNE_DIR,
             storage_path=storage.ray_join(cfg.name),
             failure_config=tune.FailureConfig(max_failures=res.max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
             verbose=1,
         ),
     )

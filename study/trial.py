@@ -1,22 +1,74 @@
-"""One Tune trial: build and fit a TorchTrainer for (arm, alpha, N, seed), then report once."""
+"""One Tune trial: train (arm, alpha, N, seed) in the trial process or through Ray Train, report once.
+
+A one-worker CPU trial runs the train loop inside its Tune trial process: a Ray Train worker group
+would only add its start-up to every trial. Multi-worker and GPU trials build a `TorchTrainer`
+whose run name is the trial id, so a restarted trial resumes its Train run.
+"""
 
 from __future__ import annotations
 
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import torch
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
 
 from trainers.checkpoint import PER_LANGUAGE_FILE
 from trainers.job import TrainJob
+from trainers.loop import run_training
 from trainers.ray_train import build_torch_trainer
 
 
-def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[str, Any]) -> None:
-    """The Tune function: one Ray Train run whose name is the trial id (so a restart resumes it)."""
+class TuneReporter:
+    """Forwards the loop's reports to Tune; Tune persists each checkpoint dir into the run."""
+
+    def report(self, metrics: dict, checkpoint_dir: str | None) -> None:
+        """Report one result (and checkpoint) of this trial."""
+        checkpoint = tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
+        tune.report(metrics, checkpoint=checkpoint)
+
+
+def runs_in_trial(launch: dict[str, Any]) -> bool:
+    """True when a trial trains in its own process: one worker, no GPU."""
+    return launch["num_workers"] == 1 and not launch["use_gpu"]
+
+
+def _train_in_trial(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any]:
+    """Run the loop here, resuming from the trial's latest checkpoint; (final metrics, checkpoint)."""
+    torch.set_num_threads(max(1, int(launch["resources_per_worker"]["CPU"])))
+    resume = tune.get_checkpoint()
+    with resume.as_directory() if resume is not None else nullcontext() as resume_dir:
+        final = run_training(
+            job,
+            device="cpu",
+            reporter=TuneReporter(),
+            resume_dir=resume_dir,
+            out_dir=tune.get_context().get_trial_dir(),
+        )
+    return final, tune.get_checkpoint()  # the final checkpoint, as Tune persisted it
+
+
+def _train_with_ray_train(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any]:
+    """Fit a TorchTrainer named after the trial; (final metrics, final checkpoint)."""
     ctx = tune.get_context()
+    trainer = build_torch_trainer(
+        job, name=ctx.get_trial_id(), callbacks=[TuneReportCallback()], **launch
+    )
+    result = trainer.fit()
+    checkpoint = result.checkpoint
+    if checkpoint is not None:
+        with checkpoint.as_directory() as ckpt_dir:
+            table = Path(ckpt_dir) / PER_LANGUAGE_FILE
+            if table.is_file():
+                shutil.copyfile(table, Path(ctx.get_trial_dir()) / PER_LANGUAGE_FILE)
+    return dict(result.metrics or {}), checkpoint
+
+
+def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[str, Any]) -> None:
+    """The Tune function: one training run, then one final report with the checkpoint path."""
     job = TrainJob(
         **base_job,
         arm=config["arm"],
@@ -24,16 +76,8 @@ def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[
         data_size=config["data_size"],
         seed=config["seed"],
     )
-    trainer = build_torch_trainer(
-        job, name=ctx.get_trial_id(), callbacks=[TuneReportCallback()], **launch
-    )
-    result = trainer.fit()
-    final = dict(result.metrics or {})
-    checkpoint = result.checkpoint
+    train = _train_in_trial if runs_in_trial(launch) else _train_with_ray_train
+    final, checkpoint = train(job, launch)
     if checkpoint is not None:
-        with checkpoint.as_directory() as ckpt_dir:
-            table = Path(ckpt_dir) / PER_LANGUAGE_FILE
-            if table.is_file():
-                shutil.copyfile(table, Path(ctx.get_trial_dir()) / PER_LANGUAGE_FILE)
         final["checkpoint_path"] = checkpoint.path
     tune.report({**final, "final": 1})

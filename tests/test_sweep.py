@@ -74,19 +74,24 @@ def test_two_trial_sweep_on_a_file_uri(ray_cluster, study_cache, capsys):
     assert outcome.report is not None and outcome.report.exists()
     status = _status(f"file://{root}/pair", capsys)
     assert status.count("TERMINATED") == 2 and "2 terminated" in status
+    # One-worker CPU trials train in their Tune trial process; their checkpoints export as well.
+    export = root / "exports" / "best"
+    assert main(["best", f"file://{root}/pair", "--export", str(export)]) == 0
+    assert (export / "model.json").is_file() and (export / "metrics.json").is_file()
 
 
 def test_failing_trial_is_errored_with_its_reason_and_the_other_finishes(
     ray_cluster, study_cache, capsys
 ):
     # lambda = 1e38 overflows L_it + lambda * L_tt in float32 for the hybrid arm only (the clip
-    # arm has no text-text term): a planted non-finite loss.
+    # arm has no text-text term): a planted non-finite loss. Two workers per trial: these trials
+    # run through Ray Train (TorchTrainer inside the Tune trial).
     raw = study_raw(
         "planted",
         study_cache,
         str(ray_cluster),
         train={"text_text_weight": 1e38},
-        resources={"max_concurrent_trials": 2},
+        resources={"workers_per_trial": 2, "max_concurrent_trials": 1},
     )
     outcome = run_study(StudyConfig.model_validate(raw))
 
