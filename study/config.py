@@ -109,6 +109,10 @@ class ResourcesConfig(_Strict):
 class AnalysisConfig(_Strict):
     """What the report plots and fits."""
 
+    headline: tuple[str, str] = Field(
+        ("mono.t2i.r1", "cross.t2t.r1"),
+        description="the monolingual and cross-lingual metric the answer and the console quote",
+    )
     tradeoff: list[tuple[str, str]] = [
         ("mono.t2t.map", "cross.t2t.map"),
         ("mono.t2i.r1", "cross.t2t.r1"),

@@ -29,6 +29,16 @@ class TrialSpec:
         alpha = f"-a{self.alpha:g}" if self.alpha is not None else ""
         return f"{self.arm}{alpha}-N{self.data_size}-s{self.seed}"
 
+    @property
+    def title(self) -> str:
+        """The trial as the console names it, e.g. `hybrid a=0.5 N=1000 s=0`."""
+        parts = [self.arm]
+        if self.alpha is not None:
+            parts.append(f"a={self.alpha:g}")
+        if self.data_size:
+            parts.append(f"N={self.data_size}")
+        return " ".join([*parts, f"s={self.seed}"])
+
 
 @dataclass(frozen=True)
 class CorpusSummary:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from study.config import StudyConfig, config_to_yaml
 from study.data.sources import cache_dir, resolve_corpora
 from study.errors import StudyError
 from study.plan import TrialSpec, plan
+from study.progress import TRIAL_TIMES_FILE, SweepConsole, read_trial_times
 from study.run_dir import TRAIN_DIR, TUNE_DIR
 from study.storage import Storage, check_writable, resolve_storage
 
@@ -113,6 +116,8 @@ def make_tuner(
     *,
     driver: dict,
     fresh: bool,
+    console: SweepConsole,
+    verbose: bool = False,
 ):
     """A new Tuner for the grid, or the restored one when the study already ran here."""
     from ray import tune
@@ -159,6 +164,10 @@ def make_tuner(
                 max_concurrent=res.max_concurrent_trials or default_concurrency(cfg),
             ),
             scheduler=scheduler,
+            # A new trial process pays Python, torch and transformers imports again; trials that
+            # train in their own process all ask for the same resources and can take turns.
+            reuse_actors=runs_in_trial(launch),
+            trial_name_creator=lambda trial: TrialSpec(**trial.config).label,
             trial_dirname_creator=lambda trial: (
                 f"{TrialSpec(**trial.config).label}-{trial.trial_id}"
             ),
@@ -168,15 +177,47 @@ def make_tuner(
             storage_path=storage.ray_join(cfg.name),
             failure_config=tune.FailureConfig(max_failures=res.max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            verbose=1,
+            callbacks=[console],
+            # Ray's periodic status table only on request: the console prints a line per trial.
+            verbose=1 if verbose else 0,
         ),
     )
 
 
-def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = None) -> SweepOutcome:
+@contextmanager
+def _tune_console(verbose: bool):
+    """Silence Ray Tune's own console (its experiment box and status tables) unless verbose."""
+    if verbose:
+        yield
+        return
+    # Tune's newer output prints its experiment box even at verbose=0; the classic one does not.
+    before = os.environ.get("RAY_AIR_NEW_OUTPUT")
+    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    tune_log = logging.getLogger("ray.tune")
+    level = tune_log.level
+    tune_log.setLevel(logging.WARNING)  # "Wrote the latest version of all result files ..."
+    try:
+        yield
+    finally:
+        tune_log.setLevel(level)
+        if before is None:
+            del os.environ["RAY_AIR_NEW_OUTPUT"]
+        else:
+            os.environ["RAY_AIR_NEW_OUTPUT"] = before
+
+
+def local_run_dir(cfg: StudyConfig, storage: Storage) -> Path:
+    """Where the driver writes the run's results and report: the run itself, or a local stage."""
+    return Path(storage.join(cfg.name)) if storage.is_local else cache_dir(cfg) / "runs" / cfg.name
+
+
+def run_study(
+    cfg: StudyConfig, *, fresh: bool = False, address: str | None = None, verbose: bool = False
+) -> SweepOutcome:
     """Validate, prepare data, run (or resume) the sweep, then write results and the report.
 
-    The outcome's `timings` (seconds per phase) also go to `<run>/timings.json`.
+    The outcome's `timings` (seconds per phase, and per trial: start-up, training, evaluation)
+    also go to `<run>/timings.json`. `verbose` adds Ray Tune's periodic status table.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -202,14 +243,24 @@ def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = No
     prepare_shared_artifacts(cfg, train_dir, eval_dir)
     phase("feature_cache")
     job = base_job(cfg, train_dir, eval_dir)
-    tuner = make_tuner(cfg, trials, storage, job, driver=driver, fresh=fresh)
-    grid = tuner.fit()
+    local = local_run_dir(cfg, storage)
+    local.mkdir(parents=True, exist_ok=True)
+    times_file = local / TRIAL_TIMES_FILE
+    console = SweepConsole(len(trials), tuple(cfg.analysis.headline), str(times_file))
+    print(f"{storage.ray_join(cfg.name)}: {len(trials)} trials", flush=True)
+    tuner = make_tuner(
+        cfg, trials, storage, job, driver=driver, fresh=fresh, console=console, verbose=verbose
+    )
+    with _tune_console(verbose):
+        grid = tuner.fit()
     errored = sum(r.error is not None for r in grid)
+    per_trial = read_trial_times(times_file)  # before a remote run's local stage is cleared
     phase("trials")
     report = finish_study(cfg, storage, train_dir)
     phase("analysis")
+    summary = {**timings, "per_trial": per_trial}
     with storage.fs.open_output_stream(storage.join(cfg.name, "timings.json")) as out:
-        out.write(json.dumps(timings, indent=2).encode())
+        out.write(json.dumps(summary, indent=2).encode())
     return SweepOutcome(storage.ray_join(cfg.name), len(grid), errored, report, timings)
 
 
@@ -217,7 +268,7 @@ def finish_study(cfg: StudyConfig, storage: Storage, train_dir: Path) -> Path | 
     """Write the results tables and the report into the run (via a local staging dir if remote)."""
     from study.results import collect_results
 
-    local = Path(storage.join(cfg.name)) if storage.is_local else cache_dir(cfg) / "runs" / cfg.name
+    local = local_run_dir(cfg, storage)
     results = collect_results(storage, cfg.name, local, train_dir)
     if results is None:
         return None

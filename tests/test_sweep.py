@@ -62,9 +62,28 @@ def test_two_trial_sweep_on_a_file_uri(ray_cluster, study_cache, capsys):
     root = ray_cluster / "uri-store"
     raw = study_raw("pair", study_cache, f"file://{root}", resources={"max_concurrent_trials": 2})
     cfg = StudyConfig.model_validate(raw)
+    capsys.readouterr()
     outcome = run_study(cfg)
+    console = capsys.readouterr().out
 
     assert (outcome.run, outcome.trials, outcome.errored) == (str(root / "pair"), 2, 0)
+    # One line per trial start and end, with a running count, headline metrics and times.
+    lines = console.splitlines()
+    assert sum(" start " in line for line in lines) == 2, console
+    ends = [line for line in lines if line.startswith(("[1/2] ", "[2/2] ")) and " start " not in line]
+    assert len(ends) == 2 and {e.split(":")[0].split("] ")[1] for e in ends} == {
+        "hybrid a=0.5 N=200 s=0",
+        "clip N=200 s=0",
+    }, console
+    assert all("mono.t2i.r1 0." in e and "cross.t2t.r1 0." in e and "elapsed" in e for e in ends)
+    assert "Trial status" not in console  # Ray's periodic table only with --verbose
+    per_trial = json.loads((root / "pair" / "timings.json").read_text())["per_trial"]
+    assert len(per_trial) == 2
+    for split in per_trial.values():
+        assert split["train_s"] > 0 and split["eval_s"] > 0
+        assert split["startup_s"] + split["train_s"] + split["eval_s"] == pytest.approx(
+            split["wall_s"], abs=0.05
+        )
     trials = pd.read_parquet(root / "pair" / "results" / "trials.parquet")
     assert sorted(trials["arm"]) == ["clip", "hybrid"]
     assert (trials["status"] == "TERMINATED").all() and (trials["steps"] == 8).all()

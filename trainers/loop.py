@@ -136,8 +136,10 @@ def run_training(
         job.text_text_weight > 0,
     )
     tally = _Tally(world_size)
+    seconds = {"train_s": 0.0, "eval_s": 0.0}  # this attempt's time split, in the final report
 
     def evaluate(items: np.ndarray | None):
+        began = time.perf_counter()
         arrays = encode_corpus(
             model,
             run.tokenizer,
@@ -146,9 +148,11 @@ def run_training(
             items=items,
             device=device,
         )
-        return evaluate_embeddings(
+        result = evaluate_embeddings(
             **arrays, protocol=job.eval.protocol, block_size=job.eval.block_size, device=device
         )
+        seconds["eval_s"] += time.perf_counter() - began
+        return result
 
     def report(metrics: dict, checkpoint: bool, per_language=None) -> None:
         """Send a report; with `checkpoint`, rank 0 attaches a dir that lives during the call."""
@@ -199,6 +203,7 @@ def run_training(
         return {"step": run.step, "samples_seen": run.samples_seen, **means, "lr": lr}
 
     model.train()
+    step_clock = time.perf_counter()
     while run.step < run.steps:
         batch = run.sampler.next_batch()
         with autocast:
@@ -228,6 +233,7 @@ def run_training(
         cheap_eval = _every(run.step, job.eval.every) and run.step < run.steps
         log_only = _every(run.step, job.train.log_every) and run.step < run.steps
         if checkpoint or cheap_eval or log_only:
+            seconds["train_s"] += time.perf_counter() - step_clock
             metrics = progress()
             if cheap_eval and rank == 0:
                 items = None
@@ -236,13 +242,16 @@ def run_training(
                 metrics.update(evaluate(items).aggregates)
             report(metrics, checkpoint)
             tally.restart_clock()
+            step_clock = time.perf_counter()
 
+    seconds["train_s"] += time.perf_counter() - step_clock
     metrics = progress()
     result = evaluate(None) if rank == 0 else None
     wall = run.wall_s + time.perf_counter() - started
     if result is not None:
         accel = wall * world_size if device.type == "cuda" else 0.0
         metrics.update(result.aggregates, final=1, steps=run.step, wall_s=wall, accel_s=accel)
+        metrics.update(seconds)
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             result.long.to_csv(Path(out_dir) / PER_LANGUAGE_FILE, index=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import CLIPImageProcessor, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from trainers.config import ModelConfig, TowerConfig
 from trainers.errors import InputError
@@ -22,6 +22,11 @@ from trainers.towers import (
     build_text_tower,
     seeded,
 )
+
+try:  # transformers 5: the torchvision-free processor (the default one warns without torchvision)
+    from transformers import CLIPImageProcessorPil as CLIPImageProcessor
+except ImportError:
+    from transformers import CLIPImageProcessor
 
 EXPORT_FORMAT = 1
 TEXT_DIR, IMAGE_DIR, HEADS_FILE, CONFIG_FILE = "text_tower", "image_tower", "heads.pt", "model.json"

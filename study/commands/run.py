@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="delete the previous run and start over")
     p.add_argument("--yes", action="store_true", help="do not ask before --fresh deletes a run")
     p.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
+    p.add_argument(
+        "--verbose", action="store_true", help="also print Ray Tune's periodic status table"
+    )
     p.set_defaults(func=handle)
 
 
@@ -32,7 +35,7 @@ def handle(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
     if args.fresh:
         check_fresh_allowed(cfg.resources.storage, cfg.name, args.yes)
-    outcome = run_study(cfg, fresh=args.fresh, address=args.address)
+    outcome = run_study(cfg, fresh=args.fresh, address=args.address, verbose=args.verbose)
     print(f"run: {outcome.run} ({outcome.trials} trials, {outcome.errored} errored)")
     if outcome.report:
         print(f"report: {outcome.report}")
