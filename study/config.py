@@ -128,6 +128,22 @@ class AnalysisConfig(_Strict):
     bootstrap: int = Field(200, ge=0)
 
 
+class TrackingConfig(_Strict):
+    """Experiment tracking beyond the TensorBoard event files every trial writes."""
+
+    backend: Literal["none", "mlflow"] = Field("none", description="'mlflow': one run per trial")
+    uri: str | None = Field(
+        None, description="MLflow tracking URI; default: file store <run>/mlruns"
+    )
+    experiment: str | None = Field(None, description="MLflow experiment; default: the study name")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # `tracking: mlflow` is short for `tracking: {backend: mlflow}`.
+        return {"backend": value} if isinstance(value, str) else value
+
+
 class StudyConfig(_Strict):
     """A whole scaling study."""
 
@@ -139,6 +155,7 @@ class StudyConfig(_Strict):
     resources: ResourcesConfig = ResourcesConfig()
     eval: EvalConfig = EvalConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    tracking: TrackingConfig = TrackingConfig()
     _source: tuple[str, str] | None = PrivateAttr(None)  # (file, text) for error locations
 
     @model_validator(mode="after")

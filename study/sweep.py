@@ -19,6 +19,7 @@ from study.plan import TrialSpec, plan
 from study.progress import TRIAL_TIMES_FILE, SweepConsole, read_trial_times
 from study.run_dir import TRAIN_DIR, TUNE_DIR
 from study.storage import Storage, check_writable, resolve_storage
+from study.tracking import tracking_callbacks
 
 
 @dataclass
@@ -116,7 +117,7 @@ def make_tuner(
     *,
     driver: dict,
     fresh: bool,
-    console: SweepConsole,
+    callbacks: list,
     verbose: bool = False,
 ):
     """A new Tuner for the grid, or the restored one when the study already ran here."""
@@ -177,7 +178,7 @@ def make_tuner(
             storage_path=storage.ray_join(cfg.name),
             failure_config=tune.FailureConfig(max_failures=res.max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            callbacks=[console],
+            callbacks=callbacks,
             # Ray's periodic status table only on request: the console prints a line per trial.
             verbose=1 if verbose else 0,
         ),
@@ -231,6 +232,7 @@ def run_study(
     trials = plan(cfg)
     storage = resolve_storage(cfg.resources.storage)
     check_writable(storage, cfg.resources.storage)
+    trackers = tracking_callbacks(cfg, storage)
     if fresh and storage.exists(cfg.name):
         storage.fs.delete_dir(storage.join(cfg.name))
     train_dir, eval_dir = resolve_corpora(cfg)
@@ -249,7 +251,14 @@ def run_study(
     console = SweepConsole(len(trials), tuple(cfg.analysis.headline), str(times_file))
     print(f"{storage.ray_join(cfg.name)}: {len(trials)} trials", flush=True)
     tuner = make_tuner(
-        cfg, trials, storage, job, driver=driver, fresh=fresh, console=console, verbose=verbose
+        cfg,
+        trials,
+        storage,
+        job,
+        driver=driver,
+        fresh=fresh,
+        callbacks=[console, *trackers],
+        verbose=verbose,
     )
     with _tune_console(verbose):
         grid = tuner.fit()

@@ -19,7 +19,7 @@ from ray.tune.integration.ray_train import TuneReportCallback
 from trainers.checkpoint import PER_LANGUAGE_FILE
 from trainers.job import TrainJob
 from trainers.loop import run_training
-from trainers.ray_train import build_torch_trainer
+from trainers.ray_train import build_torch_trainer, with_tune_step
 
 
 class TuneReporter:
@@ -28,7 +28,7 @@ class TuneReporter:
     def report(self, metrics: dict, checkpoint_dir: str | None) -> None:
         """Report one result (and checkpoint) of this trial."""
         checkpoint = tune.Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
-        tune.report(metrics, checkpoint=checkpoint)
+        tune.report(with_tune_step(metrics), checkpoint=checkpoint)
 
 
 def runs_in_trial(launch: dict[str, Any]) -> bool:

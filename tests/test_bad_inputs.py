@@ -131,6 +131,7 @@ CONFIG_CASES = [
     Bad("batch-over-smallest-n", config(train={"batch_size": 64}, sweep={"data_sizes": [32, 100]}), ("{tmp}/study.yaml", "train.batch_size", "32")),
     Bad("value-wrong-type", config(train={"batch_size": "many"}), ("{tmp}/study.yaml:", "train.batch_size")),
     Bad("set-without-value", lambda tmp: [*config()(tmp), "--set", "train.batch_size"], ("--set", "train.batch_size", "key=value")),
+    Bad("tracking-unknown", config(tracking={"backend": "wandb"}), ("{tmp}/study.yaml:", "tracking.backend", "mlflow")),
     Bad("set-out-of-range", lambda tmp: [*config()(tmp), "--set", "sweep.mix_ratios=[2]"], ("sweep.mix_ratios", "[0, 1]")),
 ]  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -58,9 +59,26 @@ def _status(run: str, capsys) -> str:
     return capsys.readouterr().out
 
 
+def _scalar_steps(events: Path) -> dict[str, list[int]]:
+    """tag -> steps of a TensorBoard event file (TFRecord framing: length, crc, event, crc)."""
+    from tensorboardX.proto import event_pb2
+
+    data, at, steps = events.read_bytes(), 0, {}
+    while at < len(data):
+        (size,) = struct.unpack("<Q", data[at : at + 8])
+        event = event_pb2.Event.FromString(data[at + 12 : at + 12 + size])
+        at += 12 + size + 4
+        for value in event.summary.value:
+            steps.setdefault(value.tag, []).append(event.step)
+    return steps
+
+
 def test_two_trial_sweep_on_a_file_uri(ray_cluster, study_cache, capsys):
+    import mlflow
+
     root = ray_cluster / "uri-store"
     raw = study_raw("pair", study_cache, f"file://{root}", resources={"max_concurrent_trials": 2})
+    raw["tracking"] = "mlflow"
     cfg = StudyConfig.model_validate(raw)
     capsys.readouterr()
     outcome = run_study(cfg)
@@ -70,13 +88,27 @@ def test_two_trial_sweep_on_a_file_uri(ray_cluster, study_cache, capsys):
     # One line per trial start and end, with a running count, headline metrics and times.
     lines = console.splitlines()
     assert sum(" start " in line for line in lines) == 2, console
-    ends = [line for line in lines if line.startswith(("[1/2] ", "[2/2] ")) and " start " not in line]
+    ends = [
+        line for line in lines if line.startswith(("[1/2] ", "[2/2] ")) and " start " not in line
+    ]
     assert len(ends) == 2 and {e.split(":")[0].split("] ")[1] for e in ends} == {
         "hybrid a=0.5 N=200 s=0",
         "clip N=200 s=0",
     }, console
     assert all("mono.t2i.r1 0." in e and "cross.t2t.r1 0." in e and "elapsed" in e for e in ends)
     assert "Trial status" not in console  # Ray's periodic table only with --verbose
+    # Training curves: TensorBoard scalars per training step in each trial's dir under the run.
+    for trial_dir in (root / "pair" / TUNE_DIR).glob("*-N200-*"):
+        (events,) = trial_dir.glob("events.out.tfevents.*")
+        steps = _scalar_steps(events)
+        assert steps["ray/tune/loss"][:8] == list(range(1, 9)), steps["ray/tune/loss"]
+        assert {"ray/tune/lr", "ray/tune/temperature_it", "ray/tune/samples_per_s"} <= set(steps)
+    # MLflow: one run per trial in the run's local file store, with parameters and metrics.
+    mlflow.set_tracking_uri((root / "pair" / "mlruns").as_uri())
+    runs = mlflow.search_runs(experiment_names=["pair"])
+    assert sorted(runs["params.arm"]) == ["clip", "hybrid"]
+    assert set(runs["params.data_size"]) == {"200"} and (runs["status"] == "FINISHED").all()
+    assert runs["metrics.cross.t2t.r1"].between(0, 1).all()
     per_trial = json.loads((root / "pair" / "timings.json").read_text())["per_trial"]
     assert len(per_trial) == 2
     for split in per_trial.values():

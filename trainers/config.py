@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 EVAL_BLOCK_SIZE = 8192  # evaluation blocks hold at most this**2 scores (256 MiB)
+PROGRESS_REPORTS = 10  # progress reports per run when train.log_every is not set
 
 
 class _Strict(BaseModel):
@@ -83,7 +84,15 @@ class TrainConfig(_Strict):
     language_sampling: Literal["uniform", "proportional", "temperature"] = "uniform"
     language_temperature: float = Field(0.3, gt=0, le=1)
     checkpoint_every: int = Field(0, ge=0, description="steps between checkpoints; 0 = end only")
-    log_every: int = Field(0, ge=0, description="steps between progress reports; 0 = none")
+    log_every: int | None = Field(
+        None, ge=0, description="steps between progress reports; default: 10 per run; 0 = none"
+    )
+
+    def log_period(self, steps: int) -> int:
+        """Steps between progress reports of a run of `steps` steps (0: none)."""
+        if self.log_every is not None:
+            return self.log_every
+        return max(1, steps // PROGRESS_REPORTS)
 
 
 class EvalConfig(_Strict):

@@ -199,9 +199,16 @@ def run_training(
     def progress() -> dict:
         means, samples = tally.flush()
         run.samples_seen += samples
-        lr = schedule.get_last_lr()[0]
-        return {"step": run.step, "samples_seen": run.samples_seen, **means, "lr": lr}
+        return {
+            "step": run.step,
+            "samples_seen": run.samples_seen,
+            **means,
+            "lr": schedule.get_last_lr()[0],
+            "temperature_it": float(torch.exp(-model.log_scale_it.detach())),
+            "temperature_tt": float(torch.exp(-model.log_scale_tt.detach())),
+        }
 
+    log_period = job.train.log_period(run.steps)
     model.train()
     step_clock = time.perf_counter()
     while run.step < run.steps:
@@ -231,7 +238,7 @@ def run_training(
         tally.add(loss.item(), l_it.item(), l_tt.item(), len(batch.it_items))
         checkpoint = _every(run.step, job.train.checkpoint_every) and run.step < run.steps
         cheap_eval = _every(run.step, job.eval.every) and run.step < run.steps
-        log_only = _every(run.step, job.train.log_every) and run.step < run.steps
+        log_only = _every(run.step, log_period) and run.step < run.steps
         if checkpoint or cheap_eval or log_only:
             seconds["train_s"] += time.perf_counter() - step_clock
             metrics = progress()

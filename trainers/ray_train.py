@@ -13,13 +13,18 @@ from trainers.loop import run_training
 from trainers.reporting import Reporter
 
 
+def with_tune_step(metrics: dict) -> dict:
+    """A report whose x-axis in Tune's loggers (TensorBoard) is the training step."""
+    return {**metrics, "timesteps_total": metrics["step"]}
+
+
 class RayReporter:
     """Forwards reports to `ray.train.report`; a checkpoint dir is persisted during the call."""
 
     def report(self, metrics: dict, checkpoint_dir: str | None) -> None:
         """Report on this worker (every worker must call it the same number of times)."""
         checkpoint = Checkpoint.from_directory(checkpoint_dir) if checkpoint_dir else None
-        ray.train.report(metrics, checkpoint=checkpoint)
+        ray.train.report(with_tune_step(metrics), checkpoint=checkpoint)
 
 
 def train_loop_per_worker(config: dict, reporter: Reporter | None = None) -> None:

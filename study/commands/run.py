@@ -39,6 +39,7 @@ def handle(args: argparse.Namespace) -> int:
     print(f"run: {outcome.run} ({outcome.trials} trials, {outcome.errored} errored)")
     if outcome.report:
         print(f"report: {outcome.report}")
+    print(f"training curves: tensorboard --logdir {outcome.run}")
     if outcome.errored:
         print(f"see the errors with: study status {outcome.run}")
     return 0
