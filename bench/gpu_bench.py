@@ -18,7 +18,7 @@ T and S are counted by a forward pre-hook on the text tower during training step
 Usage: python bench/gpu_bench.py [--size base|tiny] [--steps 200] [--batch-size 512]
   [--device cuda] [--repeats 2] [--threads 4] [--peak-flops F]
 Without CUDA, `--size base` prints one line and exits 0; `--size tiny` is a CPU smoke check.
-Writes bench/results/gpu_bench.json (base) or gpu_bench_tiny.json (tiny) and prints one line.
+Writes bench/results/gpu_bench.json (base) or gpu_bench_tiny.json (tiny), or --out, and prints one line.
 """
 
 from __future__ import annotations
@@ -232,6 +232,7 @@ def main() -> None:
         help="torch threads on both sides",
     )
     parser.add_argument("--peak-flops", type=float, default=None, help="device peak bf16 FLOP/s")
+    parser.add_argument("--out", help="JSON path (default: bench/results/gpu_bench[_SIZE].json)")
     args = parser.parse_args()
     use_gpu = args.device.startswith("cuda")
     if args.size != "tiny" and not (use_gpu and torch.cuda.is_available()):
@@ -281,7 +282,8 @@ def main() -> None:
         1
         - result["ray_train"]["median_samples_per_s"] / result["in_process"]["median_samples_per_s"]
     )
-    out = RESULTS / ("gpu_bench.json" if args.size == "base" else f"gpu_bench_{args.size}.json")
+    default = RESULTS / ("gpu_bench.json" if args.size == "base" else f"gpu_bench_{args.size}.json")
+    out = Path(args.out or default)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     mfu = {k: result[k]["mfu"] for k in ("in_process", "ray_train")}

@@ -134,8 +134,27 @@ class SweepConsole(Callback):
         )
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        """A trial failed for good: its reason in one line."""
-        self._ended(trials, trial, f"ERROR: {_last_line(trial.error_file)}")
+        """A trial failed for good: its reason and its error file in the run's storage."""
+        where = f"{trial.path}/error.txt" if trial.path else "see `study status`"
+        self._ended(trials, trial, f"ERROR: {_last_line(trial.error_file)} ({where})")
+
+    def on_trial_recover(self, iteration, trials, trial, **info):
+        """A trial failed and Tune retries it (from its latest checkpoint, if any)."""
+        self.trial_start.pop(trial.trial_id, None)
+        self._print(
+            f"[{self._done(trials)}/{self.total}] {trial_label(trial.config)}: failed on node "
+            f"{trial.node_ip or '?'} ({_last_line(trial.error_file)}); retrying, failure "
+            f"{trial.num_failures}"
+        )
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        """A (re)started run's first report says where it resumed: print that."""
+        if "resumed_from_step" in result:
+            self._print(
+                f"[{self._done(trials)}/{self.total}] {trial_label(trial.config)}: attempt "
+                f"{result.get('attempt', '?')} resumed on node {result.get('node_ip', '?')} "
+                f"from the checkpoint at step {result['resumed_from_step']}"
+            )
 
 
 def _last_line(path: str | None) -> str:

@@ -7,12 +7,12 @@ import pytest
 import torch
 from conftest import CORPUS_EVAL_ITEMS
 
-from trainers.checkpoint import MODEL_DIR, PER_LANGUAGE_FILE
+from trainers.checkpoint import MODEL_DIR, PER_LANGUAGE_FILE, load_state
 from trainers.loop import NonFiniteLossError, run_training
 from trainers.model import load_pretrained
 from trainers.reporting import LocalReporter
 
-TIMING_KEYS = ("wall_s", "accel_s", "samples_per_s")
+TIMING_KEYS = ("wall_s", "accel_s", "samples_per_s", "train_s", "eval_s", "attempts")
 
 
 def _without_timing(metrics: dict) -> dict:
@@ -33,7 +33,12 @@ def test_training_lowers_loss_and_lifts_retrieval_far_above_chance(tiny_job, tmp
     assert last == final and final["final"] == 1
     assert final["steps"] == 10 * 13 and final["samples_seen"] == 10 * 400
     assert final["accel_s"] == 0.0 and final["wall_s"] > 0
-    assert periodic and all("cross.t2t.r1" in r and r["step"] % 40 == 0 for r in periodic)
+    evals = [r for r in periodic if "cross.t2t.r1" in r]
+    assert [r["step"] for r in evals] == [40, 80, 120]
+    # Without train.log_every, about 10 progress reports per run: every 130 // 10 = 13 steps.
+    progress = sorted({r["step"] for r in periodic} - {40, 80, 120})
+    assert progress == list(range(13, 130, 13))
+    assert all({"loss", "lr", "temperature_it", "samples_per_s"} <= set(r) for r in periodic)
     assert final["loss"] < 0.9 * periodic[0]["loss"]
     chance = 1 / CORPUS_EVAL_ITEMS
     assert final["mono.t2i.r10"] > 2 * (10 * chance)
@@ -49,7 +54,9 @@ def test_training_lowers_loss_and_lifts_retrieval_far_above_chance(tiny_job, tmp
 
 
 def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(tiny_job, tmp_path):
-    job = tiny_job(budget={"steps": 12}, frozen=False, train={"checkpoint_every": 5})
+    job = tiny_job(
+        budget={"steps": 12}, frozen=False, train={"checkpoint_every": 5, "log_every": 0}
+    )
     full = LocalReporter(tmp_path / "full")
     expected = run_training(job, reporter=full)
     assert [r["step"] for r in full.reports] == [5, 10, 12]
@@ -57,9 +64,15 @@ def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(tiny_job, tmp_pa
     torch.manual_seed(12345)  # the resumed run must restore, not inherit, the RNG state
     resumed = LocalReporter(tmp_path / "resumed")
     got = run_training(job, reporter=resumed, resume_dir=str(full.checkpoints[0]))
-    assert [r["step"] for r in resumed.reports] == [10, 12]
-    assert _without_timing(resumed.reports[0]) == _without_timing(full.reports[1])
+    # A resumed run first says which attempt it is and where it resumes.
+    assert resumed.reports[0] == {"step": 5, "attempt": 2, "resumed_from_step": 5}
+    assert [r["step"] for r in resumed.reports[1:]] == [10, 12]
+    assert _without_timing(resumed.reports[1]) == _without_timing(full.reports[1])
     assert _without_timing(got) == _without_timing(expected)
+    assert (expected["attempts"], got["attempts"]) == (1, 2)
+    # Training and evaluation seconds add up over the attempts.
+    before = load_state(full.checkpoints[0])["seconds"]
+    assert before["train_s"] > 0 and got["train_s"] > before["train_s"]
 
 
 def test_non_finite_loss_fails_naming_the_step(tiny_job):

@@ -136,7 +136,7 @@ def run_training(
         job.text_text_weight > 0,
     )
     tally = _Tally(world_size)
-    seconds = {"train_s": 0.0, "eval_s": 0.0}  # this attempt's time split, in the final report
+    seconds = dict(run.seconds)  # training and evaluation time over all attempts
 
     def evaluate(items: np.ndarray | None):
         began = time.perf_counter()
@@ -180,6 +180,8 @@ def run_training(
                 "step": run.step,
                 "samples_seen": run.samples_seen,
                 "wall_s": run.wall_s + time.perf_counter() - started,
+                "seconds": dict(seconds),
+                "attempt": run.attempt,
             }
             ckpt = tempfile.mkdtemp(prefix=f"checkpoint-{run.step}-")
             write_checkpoint(
@@ -209,6 +211,9 @@ def run_training(
         }
 
     log_period = job.train.log_period(run.steps)
+    if resume_dir is not None:
+        # A resumed run says so at once: which attempt, from which step.
+        report({"step": run.step, "attempt": run.attempt, "resumed_from_step": run.step}, False)
     model.train()
     step_clock = time.perf_counter()
     while run.step < run.steps:
@@ -258,7 +263,7 @@ def run_training(
     if result is not None:
         accel = wall * world_size if device.type == "cuda" else 0.0
         metrics.update(result.aggregates, final=1, steps=run.step, wall_s=wall, accel_s=accel)
-        metrics.update(seconds)
+        metrics.update(seconds, attempts=run.attempt)
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             result.long.to_csv(Path(out_dir) / PER_LANGUAGE_FILE, index=False)

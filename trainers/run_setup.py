@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,8 @@ class RunSetup:
     step: int = 0  # steps done (restored on resume)
     samples_seen: int = 0
     wall_s: float = 0.0  # seconds spent by earlier attempts
+    seconds: dict = field(default_factory=lambda: {"train_s": 0.0, "eval_s": 0.0})  # likewise
+    attempt: int = 1  # 1 + the attempts before this one (a resume is a new attempt)
 
 
 def effective_model_config(job: TrainJob) -> ModelConfig:
@@ -141,4 +143,6 @@ def setup_run(
             state["samples_seen"],
             state["wall_s"],
         )
+        run.seconds = dict(state.get("seconds", run.seconds))
+        run.attempt = int(state.get("attempt", 1)) + 1
     return run
