@@ -16,6 +16,7 @@ from study.errors import StudyError
 
 # Glyph side as a share of the canvas, by number of objects in the scene.
 GLYPH_SHARE = {1: (0.55, 0.8), 2: (0.38, 0.5), 3: (0.3, 0.4)}
+CANDIDATES = 24  # positions drawn at once; the first that fit are kept
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,17 @@ def zipf_weights(rng: np.random.Generator, k: int, zipf: float) -> np.ndarray:
 def layout(rng: np.random.Generator, n: int, size: int) -> list[tuple[int, int, int]]:
     """`n` non-overlapping square boxes with clearly distinct x centres, sorted left to right."""
     lo, hi = GLYPH_SHARE[n]
-    for attempt in range(1000):
-        side = max(4, round(size * rng.uniform(lo, hi) * 0.97 ** (attempt // 50)))
+    for attempt in range(200):
+        side = max(4, round(size * rng.uniform(lo, hi) * 0.97 ** (attempt // 20)))
         boxes: list[tuple[int, int, int]] = []
-        for _ in range(n):
-            x, y = (int(v) for v in rng.integers(0, size - side + 1, 2))
+        for x, y in rng.integers(0, size - side + 1, (CANDIDATES, 2)).tolist():
             if all(
-                (abs(x - bx) >= side + 1 or abs(y - by) >= side + 1) and abs(x - bx) >= side // 2
+                (abs(x - bx) > side or abs(y - by) > side) and abs(x - bx) >= side // 2
                 for bx, by, _ in boxes
             ):
                 boxes.append((x, y, side))
-        if len(boxes) == n:
-            return sorted(boxes)
+                if len(boxes) == n:
+                    return sorted(boxes)
     raise StudyError(f"cannot place {n} glyphs on a {size}-pixel canvas; raise --image-size")
 
 
