@@ -176,9 +176,8 @@ def _codes(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def _emoji(args: argparse.Namespace) -> int:
-    from study.data.emoji.names import find_source
     from study.data.emoji.settings import settings_from_options
-    from study.data.emoji.writer import build_emoji
+    from study.data.emoji.writer import build_emoji, resolve_inputs
 
     names = ("objects", "scenes", "eval_scenes", "per_scene", "image_size", "zipf", "seed")
     settings = settings_from_options(
@@ -188,7 +187,7 @@ def _emoji(args: argparse.Namespace) -> int:
         cldr=args.cldr,
         font=args.font,
     )
-    print(find_source(settings.cldr).describe())
+    print(resolve_inputs(settings).source.describe())  # checked inputs first: errors come early
     corpus = build_emoji(args.out, settings, overwrite=args.overwrite)
     _report(corpus.train)
     return _report(corpus.eval)
