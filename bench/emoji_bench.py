@@ -79,14 +79,14 @@ def build_default() -> dict:
 
 def coverage(k: int, zipf: float, scenes: int, eval_scenes: int, seed: int = 0) -> dict:
     """Eval-mention coverage and exposure per nested subset size, for one (K, zipf)."""
-    from study.data.emoji.scenes import eval_scenes as draw_eval
-    from study.data.emoji.scenes import train_scenes, zipf_weights
-    from study.data.emoji.writer import EVAL, RANKS, TRAIN
+    from study.data.emoji import EmojiSettings
+    from study.data.emoji.scenes import draw_scenes
     from trainers.batch import subset_items
 
-    weights = zipf_weights(np.random.default_rng([seed, RANKS]), k, zipf)
-    train = train_scenes(np.random.default_rng([seed, TRAIN]), weights, scenes, 3, 32)
-    evals = draw_eval(np.random.default_rng([seed, EVAL]), train, eval_scenes, 3, 32)
+    settings = EmojiSettings(
+        objects=k, zipf=zipf, scenes=scenes, eval_scenes=eval_scenes, seed=seed
+    )
+    _, train, evals = draw_scenes(settings)
     mentions = np.concatenate([s.objects for s in evals])
     full = np.bincount(np.concatenate([s.objects for s in train]), minlength=k)
     rows = {}

@@ -8,9 +8,11 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from babel.lists import format_list
+from test_data_synthetic import captions, scenes, tree_bytes
 
 from study.cli import main
 from study.config import parse_config
@@ -28,21 +30,6 @@ CLDR = Path(__file__).resolve().parent / "fixtures" / "cldr"
 ROOT = CLDR / "common"
 CAT, APPLE, GUITAR, FLAG, SUN = "🐱", "🍎", "🎸", "🇯🇵", "☀\ufe0f"
 SMALL = {"objects": 6, "scenes": 14, "eval_scenes": 6, "image_size": 24}
-
-
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    }
-
-
-def captions(path: Path):
-    return open_corpus(path).captions.to_pandas()
-
-
-def scenes(root: Path) -> dict[str, list[dict]]:
-    rows = [json.loads(line) for line in (root / "scenes.jsonl").read_text().splitlines()]
-    return {split: [r for r in rows if r["split"] == split] for split in ("train", "eval")}
 
 
 @pytest.fixture(scope="module")
@@ -249,15 +236,32 @@ def test_the_built_corpus_keeps_the_split_and_records_its_provenance(fixture_cor
     assert "Unicode, Inc." in prov["notice"] and "OpenMoji" in prov["notice"]
     assert "Unicode-DFS-2016" in train.manifest["licence"]
     meta = json.loads((fixture_corpus / "emoji.json").read_text())
-    assert len(meta["objects"]) == 6 and GUITAR not in [o["emoji"] for o in meta["objects"]]
-    table = captions(fixture_corpus / "eval")
+    assert len(meta["objects"]) == 8 and meta["partial_languages"] == ["quz"]
+    lacking = {o["emoji"] for o in meta["objects"] if o["names"]["quz"] is None}
+    assert lacking and lacking <= {GUITAR, FLAG}  # quz names neither
+    table = pd.concat([captions(fixture_corpus / "train"), captions(fixture_corpus / "eval")])
     assert set(table["idx"]) == {0, 1} and table["text"].str.len().min() > 0
+    shown = {r["item_id"]: set(r["objects"]) for rows in split.values() for r in rows}
+    with_quz = set(table.loc[table["lang"] == "quz", "item_id"])
+    assert with_quz == {item for item, objs in shown.items() if not objs & lacking}
+    assert set(table.loc[table["lang"] == "en", "item_id"]) == set(shown)
 
 
 def emoji_argv(out: Path, seed: int = 3) -> list[str]:
-    """`study data emoji` on the CLDR fixture with the SMALL settings."""
+    """`study data emoji` on the CLDR fixture: 8 objects, quz partly covered."""
     options = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]
-    return ["data", "emoji", "--cldr", str(CLDR), "--out", str(out), f"--seed={seed}", *options]
+    languages = ["--languages", "en", "de", "ja", "--partial-languages", "quz", "--objects=8"]
+    return [
+        "data",
+        "emoji",
+        "--cldr",
+        str(CLDR),
+        "--out",
+        str(out),
+        f"--seed={seed}",
+        *options,
+        *languages,
+    ]
 
 
 def test_same_inputs_and_seed_give_identical_bytes(fixture_corpus, tmp_path):

