@@ -17,3 +17,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q "${constraint[@]}" -e ".[dev]"
   echo "$want" >"$stamp"
 fi
+bash scripts/setup_cldr.sh

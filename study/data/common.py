@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import json
 import re
 import zlib
@@ -30,6 +31,11 @@ MAGIC = {
 }
 CODECS = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open}
 SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def item_key(*parts: object) -> str:
+    """A 16-hex-digit item key derived from `parts`, shaped like XM3600's image/key."""
+    return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).hexdigest()
 
 
 def input_file(path: str | Path, expected: str) -> Path:

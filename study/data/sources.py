@@ -13,21 +13,34 @@ def cache_dir(cfg: StudyConfig) -> Path:
     return Path(cfg.data.cache_dir).expanduser()
 
 
-def resolve_corpora(cfg: StudyConfig) -> tuple[Path, Path]:
-    """Absolute (train dir, eval dir) of a study; the embedded corpus is generated on first use.
+GENERATED = ("synthetic", "emoji")  # corpora built on first use, cached under data.cache_dir
 
-    Absolute, because trials run in their own working dirs.
-    """
-    synthetic = None
-    if "synthetic" in (cfg.data.train, cfg.data.eval):
+
+def _generated(cfg: StudyConfig, kind: str) -> tuple[Path, Path]:
+    """(train, eval) dirs of a generated corpus, building it on first use."""
+    if kind == "synthetic":
         from study.data.synthetic import ensure_synthetic
 
         s = cfg.data.synthetic
-        synthetic = ensure_synthetic(cache_dir(cfg), s.items, s.eval_items, s.seed)
-    train = synthetic.train if cfg.data.train == "synthetic" else Path(cfg.data.train).expanduser()
-    train = train.resolve()
-    evald = synthetic.eval if cfg.data.eval == "synthetic" else Path(cfg.data.eval).expanduser()
-    evald = evald.resolve()
+        corpus = ensure_synthetic(cache_dir(cfg), s.items, s.eval_items, s.seed)
+    else:
+        from study.data.emoji.writer import ensure_emoji
+
+        corpus = ensure_emoji(cache_dir(cfg), cfg.data.emoji)
+    return corpus.train, corpus.eval
+
+
+def resolve_corpora(cfg: StudyConfig) -> tuple[Path, Path]:
+    """Absolute (train dir, eval dir) of a study; generated corpora are built on first use.
+
+    Absolute, because trials run in their own working dirs.
+    """
+    built = {
+        kind: _generated(cfg, kind) for kind in GENERATED if kind in (cfg.data.train, cfg.data.eval)
+    }
+    train = built[cfg.data.train][0] if cfg.data.train in built else Path(cfg.data.train)
+    evald = built[cfg.data.eval][1] if cfg.data.eval in built else Path(cfg.data.eval)
+    train, evald = train.expanduser().resolve(), evald.expanduser().resolve()
     for key, path in (("data.train", train), ("data.eval", evald)):
         if not (path / "manifest.json").is_file():
             raise StudyError(f"{key}: {path} is not a canonical corpus (no manifest.json)")

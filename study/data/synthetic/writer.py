@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from study.data.common import CaptionRows
+from study.data.common import CaptionRows, item_key
 from study.data.synthetic.languages import GRAMMARS
 from study.data.synthetic.render import encode, render
 from study.data.synthetic.world import Scene, World, scene_stream
@@ -41,11 +40,6 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream])
 
 
-def _item_id(split: str, seed: int, i: int) -> str:
-    """A 16-hex-digit key, as XM3600's image/key."""
-    return hashlib.blake2b(f"{split}:{seed}:{i}".encode(), digest_size=8).hexdigest()
-
-
 def _draw(seed: int, streams: tuple[int, int], world: World, count: int, eval_split: bool):
     """`count` (scene, pixels) pairs; scenes whose objects do not fit the canvas are redrawn."""
     scene_rng, image_rng = _rng(seed, streams[0]), _rng(seed, streams[1])
@@ -66,7 +60,7 @@ def _write_train(out: Path, seed: int, items: int, world: World) -> list[tuple[s
     )
     rng, rows, images, keys = _rng(seed, CAPTIONS), CaptionRows(), {}, []
     for i, (scene, pixels) in enumerate(drawn):
-        key = _item_id("train", seed, i)
+        key = item_key("train", seed, i)
         images[key] = encode(pixels, "png")
         keys.append((key, scene))
         for lang in LANGUAGES:
@@ -94,7 +88,7 @@ def _write_xm3600(
     rng, lines, keys = _rng(seed, CAPTIONS + 100), [], []
     (folder / "images").mkdir(parents=True)
     for i, (scene, pixels) in enumerate(drawn):
-        key = _item_id("eval", seed, i)
+        key = item_key("eval", seed, i)
         keys.append((key, scene))
         (folder / "images" / f"{key}.jpg").write_bytes(encode(pixels, "jpeg"))
         record: dict = {"image/key": key, "image/locale": LANGUAGES[i % len(LANGUAGES)]}
