@@ -99,6 +99,10 @@ class _EvenDeck:
         self.cards = hand + self.cards
         self.rng.shuffle(self.cards)
 
+    def extend(self) -> None:
+        """Add the next shuffle: a short remainder may only form combinations already taken."""
+        self.cards += [int(o) for o in self.rng.permutation(self.objects)]
+
 
 def eval_scenes(
     rng: np.random.Generator, train: list[Scene], count: int, per_scene: int, size: int
@@ -130,11 +134,13 @@ def eval_scenes(
 
 def _unseen_hand(deck: _EvenDeck, n: int, taken: set[frozenset[int]]) -> list[int] | None:
     """`n` objects from the deck whose combination is not taken, or None after many tries."""
-    for _ in range(300):
+    for attempt in range(1, 301):
         hand = deck.deal(n)
         if frozenset(hand) not in taken:
             return hand
         deck.put_back(hand)
+        if attempt % 10 == 0:
+            deck.extend()
     return None
 
 
