@@ -121,6 +121,45 @@ def test_export_holds_the_best_trials_model_metrics_and_params(exported, trained
     assert torch.equal(model.text_proj.weight, source.text_proj.weight)
 
 
+def test_best_shows_intervals_and_best_and_status_print_json(run, trained, capsys):
+    final = trained[1]
+    assert main(["best", str(run)]) == 0
+    printed = capsys.readouterr().out
+    lo, hi = final["cross.t2t.r1.lo"], final["cross.t2t.r1.hi"]
+    shown = f"{final['cross.t2t.r1']:.4f} [{lo:.4f}, {hi:.4f}]"
+    assert any(ln.startswith("t_hyb") and ln.endswith(shown) for ln in printed.splitlines())
+    row = next(ln.split() for ln in printed.splitlines() if ln.startswith("mono.t2i.r1 "))
+    assert row[1] == f"{final['mono.t2i.r1']:.4f}" and row[2] == f"[{final['mono.t2i.r1.lo']:.4f},"
+
+    # An interval end ranks trials too: the surest mono.t2i.r1 (highest lower end) is t_hyb's.
+    assert main(["best", str(run), "--metric", "mono.t2i.r1.lo", "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)
+    assert (chosen["trial_id"], chosen["metric"], chosen["mode"]) == (
+        "t_hyb",
+        "mono.t2i.r1.lo",
+        "max",
+    )
+    assert chosen["params"] == HYBRID and "exported_to" not in chosen
+    assert chosen["metrics"]["mono.t2i.r1.hi"] == final["mono.t2i.r1.hi"]
+
+    assert main(["status", str(run), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["run"] == str(run)
+    assert status["counts"] == {"ERROR": 1, "RUNNING": 2, "TERMINATED": 2}
+    trials = {t["trial_id"]: t for t in status["trials"]}
+    assert trials["t_hyb"]["finished"] and trials["t_hyb"]["params"] == HYBRID
+    assert trials["t_hyb"]["metrics"]["cross.t2t.r1.lo"] == final["cross.t2t.r1.lo"]
+    assert trials["t_run"] == {
+        "trial_id": "t_run",
+        "params": {**HYBRID, "alpha": 1.0},
+        "status": "RUNNING",
+        "finished": False,
+        "step": 5,
+        "error": None,
+        "metrics": {"cross.t2t.r1": 0.99},
+    }
+
+
 def test_export_finds_a_moved_checkpoint_and_errors_are_one_line(run, exported, tmp_path, capsys):
     clip_ckpt = run / TRAIN_DIR / "t_clip" / "checkpoint_000000"
     moved = tmp_path / "moved"
@@ -218,15 +257,15 @@ def test_search_ranks_the_querys_own_caption_first_and_caches(exported, embedded
 def test_eval_of_the_export_reproduces_the_trials_final_metrics(
     exported, trained, embedded_corpus, tmp_path, capsys
 ):
-    out, long = tmp_path / "m" / "metrics.json", tmp_path / "pairs.csv"
+    out = tmp_path / "scores"
     argv = ["eval", "--model", str(exported[0]), "--data", str(embedded_corpus.eval)]
-    assert main([*argv, "--out", str(out), "--long", str(long)]) == 0
+    assert main([*argv, "--out", str(out)]) == 0
     assert "cross.t2t.r1" in capsys.readouterr().out
-    got = json.loads(out.read_text())["metrics"]
+    got = json.loads((out / "metrics.json").read_text())["metrics"]
     want = _aggregates(trained[1])
     assert set(want) <= set(got)
     assert {k: round(got[k], 4) for k in want} == {k: round(v, 4) for k, v in want.items()}
-    table = pd.read_csv(long, keep_default_na=False)
+    table = pd.read_csv(out / "per_language.csv", keep_default_na=False)
     assert list(table.columns) == ["metric", "lang_a", "lang_b", "value"] and len(table) > 20
 
 

@@ -20,10 +20,10 @@ import zlib
 
 import numpy as np
 
+from trainers.config import EVAL_BOOTSTRAP
 from trainers.evaluation.per_query import QueryValues
 from trainers.metric_names import EN, EN_METRICS, language_metric
 
-DEFAULT_RESAMPLES = 1000
 LEVEL = 0.95
 # Under this skewness the normal's 2.5 and 97.5 percentiles lie within 0.025 standard
 # deviations of the bootstrap's (Cornish-Fisher: skew / 6 * (1.96**2 - 1)), below the Monte
@@ -33,7 +33,7 @@ CHUNK = 1 << 22  # query draws held at once (32 MiB of indices)
 
 
 def bootstrap_intervals(
-    queries: dict[str, QueryValues], resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+    queries: dict[str, QueryValues], resamples: int = EVAL_BOOTSTRAP, seed: int = 0
 ) -> dict[str, float]:
     """`<metric>.lo` and `<metric>.hi` for every metric of `queries` (their macro means) and the
     English figures (`en.*`); empty for resamples == 0. Reproducible: each metric draws from its

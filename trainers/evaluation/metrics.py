@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trainers.config import EVAL_BLOCK_SIZE
-from trainers.evaluation.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
+from trainers.config import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
+from trainers.evaluation.bootstrap import bootstrap_intervals
 from trainers.evaluation.inputs import build_layout
 from trainers.evaluation.per_query import QueryValues, concat, from_columns, from_segments
 from trainers.evaluation.ranking import rank_counts
@@ -27,7 +27,7 @@ class RetrievalResult:
     long: pd.DataFrame
     queries: dict[str, QueryValues]
 
-    def intervals(self, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict[str, float]:
+    def intervals(self, resamples: int = EVAL_BOOTSTRAP, seed: int = 0) -> dict[str, float]:
         """`<metric>.lo` / `<metric>.hi`: a 95 % per-query bootstrap interval of every aggregate."""
         return bootstrap_intervals(self.queries, resamples, seed)
 
