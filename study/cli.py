@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 
 from analysis.errors import InputError as AnalysisInputError
 from study.errors import StudyError
@@ -30,9 +33,34 @@ USER_ERRORS = (StudyError, TrainersInputError, AnalysisInputError)
 class OneLineErrorParser(argparse.ArgumentParser):
     """An argparse parser whose usage errors are one `error:` line naming the command."""
 
+    commands: argparse._SubParsersAction | None = None  # its subcommands, if it has any
+
     def error(self, message: str):
         """Print `error: <command>: <message> (see <command> --help)` and exit with 2."""
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _check_value(self, action: argparse.Action, value) -> None:
+        # A misspelt subcommand or choice gets the closest one: `did you mean 'status'?`.
+        if action.choices is not None and value not in action.choices:
+            close = difflib.get_close_matches(str(value), [str(c) for c in action.choices], n=1)
+            if close:
+                raise argparse.ArgumentError(
+                    action, f"invalid choice: '{value}'; did you mean '{close[0]}'?"
+                )
+        super()._check_value(action, value)
+
+
+def no_subcommand(parser: OneLineErrorParser, what: str) -> NoReturn:
+    """The one-line error of a command group called without its subcommand."""
+    parser.error(f"choose {what}: {', '.join(parser.commands.choices)}")
+
+
+def package_version() -> str:
+    """The installed version of this package (its metadata), or 'unknown' when not installed."""
+    try:
+        return version("hybrid-scaling-study")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scaling studies of hybrid-batch multilingual contrastive training (XM3600).",
         epilog="Example: study plan configs/demo.yaml",
     )
+    parser.add_argument("--version", action="version", version=f"study {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
+    parser.commands = sub
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"study.commands.{name}")
@@ -67,6 +97,16 @@ def add_command(
     )
 
 
+def metric_arg(text: str) -> str:
+    """An argparse type: a metric name of docs/metrics.md, else the closest names."""
+    from trainers.metric_names import check_metric_name
+
+    try:
+        return check_metric_name(text)
+    except TrainersInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def describe_os_error(exc: OSError, output: str | None = None) -> str:
     """One line for an I/O failure: the path (else the command's output), the reason, the fix."""
     where = exc.filename or output or "storage"
@@ -82,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        no_subcommand(parser, "a command")
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as exc:

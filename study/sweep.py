@@ -16,6 +16,7 @@ from study.errors import StudyError
 from study.plan import TrialSpec, plan
 from study.run_dir import TRAIN_DIR, TUNE_DIR
 from study.storage import Storage, check_writable, resolve_storage
+from trainers.metric_names import lower_is_better
 
 
 @dataclass
@@ -141,7 +142,7 @@ def make_tuner(
         s = cfg.sweep.scheduler
         scheduler = ASHAScheduler(
             metric=s.metric,
-            mode="max",
+            mode="min" if lower_is_better(s.metric) else "max",
             grace_period=s.grace_period,
             reduction_factor=s.reduction_factor,
         )

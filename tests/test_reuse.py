@@ -177,7 +177,7 @@ def test_export_finds_a_moved_checkpoint_and_errors_are_one_line(run, exported, 
     capsys.readouterr()
 
     cases = [
-        (["best", str(run), "--metric", "cross.t2t.r2"], "did you mean cross.t2t.r1"),
+        (["best", str(run), "--metric", "cross.t2t.r2"], "did you mean 'cross.t2t.r1'"),
         (["best", str(run), "--arm", "pretrained"], "arm 'pretrained' has no trials"),
         (["best", str(run), "--arm", "clip-en"], "no finished trial of arm clip-en"),
         (

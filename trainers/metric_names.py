@@ -47,6 +47,12 @@ def _is_language_metric(name: str) -> bool:
     return is_known_language(lang) and f"mono.{rest}" in EN_METRICS
 
 
+def lower_is_better(name: str) -> bool:
+    """Rank distance (language bias, and its interval ends) falls as models improve; every
+    other metric is an accuracy."""
+    return _base(name)[0].endswith("rank_distance")
+
+
 def is_metric_name(name: str) -> bool:
     """Whether `name` is an aggregate metric, a per-language one (`de.t2i.r1`) or either's
     interval end (`mono.t2i.r1.lo`)."""
@@ -63,9 +69,9 @@ def check_metric_name(name: str) -> str:
     known = list(AGGREGATE_METRICS)
     if is_known_language(lang):
         known += [language_metric(m, lang) for m in EN_METRICS]
-    close = difflib.get_close_matches(base, known, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(base, known, n=1, cutoff=0.6)
     hint = (
-        "did you mean " + " or ".join(f"'{c}{suffix}'" for c in close) + "?"
+        f"did you mean '{close[0]}{suffix}'?"
         if close
         else f"known: {', '.join(AGGREGATE_METRICS[:6])}, ... (see docs/metrics.md)"
     )

@@ -7,7 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `best` subcommand."""
-    from study.cli import add_command
+    from study.cli import add_command, metric_arg
 
     p = add_command(
         sub,
@@ -17,7 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run", help="run directory or URI (<storage>/<name>), or the study config")
     p.add_argument(
-        "--metric", default="cross.t2t.r1", help="aggregate metric (default %(default)s)"
+        "--metric",
+        type=metric_arg,
+        default="cross.t2t.r1",
+        help="metric, or an interval end such as mono.t2i.r1.lo (default %(default)s)",
     )
     p.add_argument(
         "--mode", choices=("max", "min"), help="max or min (default: min for rank_distance)"
