@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainers.config import EVAL_BLOCK_SIZE  # noqa: E402
+from trainers.eval_defaults import EVAL_BLOCK_SIZE  # noqa: E402
 from trainers.evaluation import evaluate_embeddings  # noqa: E402
 from trainers.evaluation.cpu_counts import TILE, TILE_ROWS  # noqa: E402
 

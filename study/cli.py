@@ -55,6 +55,16 @@ def no_subcommand(parser: OneLineErrorParser, what: str) -> NoReturn:
     parser.error(f"choose {what}: {', '.join(parser.commands.choices)}")
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the package metadata is read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.exit(message=f"study {package_version()}\n")
+
+
 def package_version() -> str:
     """The installed version of this package (its metadata), or 'unknown' when not installed."""
     try:
@@ -70,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scaling studies of hybrid-batch multilingual contrastive training (XM3600).",
         epilog="Example: study plan configs/demo.yaml",
     )
-    parser.add_argument("--version", action="version", version=f"study {package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     parser.commands = sub
     for name in COMMAND_MODULES:

@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-EVAL_BLOCK_SIZE = 8192  # evaluation blocks hold at most this**2 scores (256 MiB)
-EVAL_BOOTSTRAP = 1000  # resamples of the per-query bootstrap intervals of the final evaluation
+from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
 
 
 class _Strict(BaseModel):

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
     """--protocol, --block-size, --bootstrap, --out DIR and --json (eval and eval-embeddings)."""
-    from trainers.config import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
+    from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
 
     p.add_argument(
         "--protocol",

@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 
-from trainers.config import EVAL_BOOTSTRAP
+from trainers.eval_defaults import EVAL_BOOTSTRAP
 from trainers.evaluation.per_query import QueryValues
 from trainers.metric_names import EN, EN_METRICS, language_metric
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trainers.config import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
+from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
 from trainers.evaluation.bootstrap import bootstrap_intervals
 from trainers.evaluation.inputs import build_layout
 from trainers.evaluation.per_query import QueryValues, concat, from_columns, from_segments
