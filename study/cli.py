@@ -62,7 +62,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        parser.exit(message=f"study {package_version()}\n")
+        print(f"study {package_version()}")
+        parser.exit()
 
 
 def package_version() -> str:

@@ -3,15 +3,16 @@
 Each resample draws, in every stratum (a query language, or an ordered pair for `cross.*`), as
 many queries as it holds, with replacement, and recomputes the macro mean over the strata; the
 interval is the 2.5 and 97.5 percentiles of the resampled means. The strata are independent, so
-a resample only needs each stratum's resampled mean, which is drawn from its exact distribution:
+a resample only needs each stratum's resampled mean, drawn from its exact distribution:
 
 - 0/1 values (hits, coverage): the resampled count of ones is Binomial(n, mean), one draw per
   stratum and resample, whatever n;
-- other values (AP, rank distance): queries are drawn one by one, unless the bootstrap
-  distribution of the reported mean is normal to within Monte Carlo noise (its skewness,
-  computed exactly from the strata's moments, under NORMAL_SKEW): then each stratum mean is
-  drawn from the normal with the bootstrap's own mean and variance. That is the case at XM3600
-  size, where direct draws would take resamples x millions of (query, pair) values.
+- other values (AP, rank distance): queries are drawn one by one;
+
+unless the distribution of the reported mean is normal to within Monte Carlo noise (its skewness,
+computed exactly from the strata's moments, at most NORMAL_SKEW): then each stratum mean is drawn
+from the normal with the bootstrap's own mean and variance. That is the case at XM3600 size,
+where direct draws would take resamples x millions of (query, pair) values.
 """
 
 from __future__ import annotations
@@ -66,18 +67,21 @@ def stratum_resamples(
     """
     sizes = qv.sizes
     mean = qv.means()
-    if qv.binary:
-        return rng.binomial(sizes, mean, size=(resamples, len(sizes))) / sizes
-    centred = qv.values - np.repeat(mean, sizes)
-    power = centred * centred
-    var = np.add.reduceat(power, qv.bounds[:-1]) / sizes
-    power *= centred
-    third = np.add.reduceat(power, qv.bounds[:-1]) / sizes
+    if qv.binary:  # a stratum's moments follow from its share of hits
+        var, third = mean * (1 - mean), mean * (1 - mean) * (1 - 2 * mean)
+    else:
+        centred = qv.values - np.repeat(mean, sizes)
+        power = centred * centred
+        var = np.add.reduceat(power, qv.bounds[:-1]) / sizes
+        power *= centred
+        third = np.add.reduceat(power, qv.bounds[:-1]) / sizes
     # Cumulants of a stratum's resampled mean: var / n and third / n**2; strata add up.
     k2, k3 = var / sizes, third / sizes**2
     skews = [_skew(k2.sum(), k3.sum())] + ([] if watch is None else [_skew(k2[watch], k3[watch])])
     if max(abs(s) for s in skews) <= NORMAL_SKEW:
         return mean + np.sqrt(k2) * rng.standard_normal((resamples, len(sizes)))
+    if qv.binary:  # n draws of 0/1 values with replacement: Binomial(n, mean) ones
+        return rng.binomial(sizes, mean, size=(resamples, len(sizes))) / sizes
     return _draw_queries(qv, resamples, rng)
 
 
