@@ -303,6 +303,8 @@ CLI_CASES = [
     Bad("metric-unknown-best", lambda tmp: ["best", str(run_dir(tmp)), "--metric", "cross.t2t.R1.hi"], ("--metric", "did you mean 'cross.t2t.r1.hi'?")),
     Bad("metric-unknown-language", lambda tmp: ["best", str(run_dir(tmp)), "--metric", "xx.t2i.r1"], ("unknown metric 'xx.t2i.r1'",)),
     Bad("eval-out-is-a-file", lambda tmp: ["eval-embeddings", npz(tmp), "--out", str(tmp / "metrics.json")], ("--out {tmp}/metrics.json", "names a directory", "metrics.json, per_language.csv")),
+    Bad("search-images-of-text-corpus", lambda tmp: ["search", "--model", str(tmp / "model"), "--corpus", str(tiny_corpus(tmp)), "--save-images", str(tmp / "hits"), "a query"], ("--save-images", "{tmp}/corpus has no images")),
+    Bad("search-model-missing", lambda tmp: ["search", "--model", str(tmp / "model"), "--corpus", str(tiny_corpus(tmp)), "a query"], ("{tmp}/model: not an exported model dir",)),
     Bad("eval-bootstrap-negative", lambda tmp: ["eval-embeddings", npz(tmp), "--bootstrap", "-1"], ("--bootstrap -1",)),
 ]  # fmt: skip
 
