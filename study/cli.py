@@ -52,7 +52,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 def no_subcommand(parser: OneLineErrorParser, what: str) -> NoReturn:
     """The one-line error of a command group called without its subcommand."""
-    parser.error(f"choose {what}: {', '.join(parser.commands.choices)}")
+    choices = ", ".join(parser.commands.choices)
+    raise StudyError(f"{parser.prog}: choose {what}: {choices} (see {parser.prog} --help)")
 
 
 class _VersionAction(argparse.Action):
@@ -131,10 +132,13 @@ def describe_os_error(exc: OSError, output: str | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `study` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        no_subcommand(parser, "a command")
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (2), --help and --version (0): a code, not an exit
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        if not getattr(args, "func", None):
+            no_subcommand(parser, "a command")
         return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
