@@ -1,5 +1,6 @@
 """Evaluation speed on an XM3600-sized case: the full evaluation against the bare matrix products
-of the same sizes (the floor) and a naive loop that ranks each language pair by full sorts.
+of the same sizes (the floor) and a naive loop that ranks each language pair by full sorts; and
+the time of the per-query bootstrap intervals of every metric.
 
     python bench/eval_bench.py                       # 3,600 items x 36 languages, dim 64
     python bench/eval_bench.py --captions 2 --dim 256 --repeats 1   # the full size (~30 min on 2 cores)
@@ -22,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trainers.config import EVAL_BLOCK_SIZE  # noqa: E402
+from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP  # noqa: E402
 from trainers.evaluation import evaluate_embeddings  # noqa: E402
 from trainers.evaluation.cpu_counts import TILE, TILE_ROWS  # noqa: E402
 
@@ -149,6 +150,9 @@ def main() -> None:
     p.add_argument("--naive-pairs", type=int, default=6, help="pairs timed, then scaled to all")
     p.add_argument("--repeats", type=int, default=2, help="timings of each (the best is kept)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument(
+        "--bootstrap", type=int, default=EVAL_BOOTSTRAP, help="resamples of the intervals"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "eval_bench.json"))
     args = p.parse_args()
@@ -176,6 +180,9 @@ def main() -> None:
     full_s, full_cpu = min(wall for wall, _ in fulls), min(cpu for _, cpu in fulls)
     floor_s = min(wall for runs in floors.values() for wall, _ in runs)
     floor_cpu = min(cpu for runs in floors.values() for _, cpu in runs)
+    start = time.perf_counter()
+    intervals = result.intervals(args.bootstrap)
+    bootstrap_s = time.perf_counter() - start
     naive_s, timed = naive_pairs(arrays, args.naive_pairs, device)
     all_pairs = args.languages * (args.languages - 1)
     naive_all_s = naive_s / timed * all_pairs
@@ -205,7 +212,10 @@ def main() -> None:
         "naive_all_pairs_s": round(naive_all_s, 1),
         "naive_over_full": round(naive_all_s / full_s, 1),
         "peak_memory_mb": round(peak_mb, 1),
+        "bootstrap_resamples": args.bootstrap,
+        "bootstrap_s": round(bootstrap_s, 3),
         "metrics": {k: round(v, 4) for k, v in result.aggregates.items()},
+        "intervals": {k: round(v, 4) for k, v in intervals.items()},
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

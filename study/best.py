@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import math
 import os
@@ -20,10 +19,9 @@ from study.errors import StudyError
 from study.results import TrialRecord, read_trials
 from study.run_dir import TRAIN_DIR, TUNE_DIR, RunLocation, locate_run
 from study.storage import resolve_storage
+from trainers.metric_names import check_metric_name, lower_is_better
 
 DEFAULT_METRIC = "cross.t2t.r1"
-# Metrics where lower is better (spec section 5: the rank distance of language bias).
-LOWER_IS_BETTER = ("rank_distance",)
 # Files of a final checkpoint copied next to the model (the exported model is its `model/` dir).
 CHECKPOINT_EXTRAS = ("per_language.csv", "job.json")
 METRICS_FILE, PARAMS_FILE = "metrics.json", "params.json"
@@ -62,21 +60,12 @@ class BestTrial:
 
 def default_mode(metric: str) -> str:
     """'min' for metrics where lower is better, else 'max'."""
-    return "min" if metric.endswith(LOWER_IS_BETTER) else "max"
+    return "min" if lower_is_better(metric) else "max"
 
 
 def _value(record: TrialRecord, metric: str) -> float | None:
     value = record.metrics().get(metric)
     return None if value is None or math.isnan(value) else float(value)
-
-
-def _check_metric(metric: str, finished: list[TrialRecord], where: str) -> None:
-    known = sorted({name for r in finished for name in r.metrics()})
-    if metric in known:
-        return
-    close = difflib.get_close_matches(metric, known, n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known[:8])}, ..."
-    raise StudyError(f"{where}: unknown metric '{metric}' ({hint}); pass --metric NAME")
 
 
 def best_trial(
@@ -86,6 +75,7 @@ def best_trial(
     arm: str | None = None,
 ) -> BestTrial:
     """The finished trial with the best `metric` (`mode` max/min, default by metric) in `arm`."""
+    check_metric_name(metric)
     loc = run if isinstance(run, RunLocation) else locate_run(run)
     mode = mode or default_mode(metric)
     if mode not in ("max", "min"):
@@ -105,7 +95,6 @@ def best_trial(
             f"{loc.uri}: no finished trial{f' of arm {arm}' if arm else ''} yet ({states}); "
             f"see `study status {loc.uri}`"
         )
-    _check_metric(metric, finished, loc.uri)
     scored = [(v, r) for r in finished if (v := _value(r, metric)) is not None]
     if not scored:
         raise StudyError(

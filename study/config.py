@@ -5,10 +5,11 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,11 +19,15 @@ from pydantic import (
     model_validator,
 )
 
+from study.config_messages import describe_override, override_for, plain_message
 from study.data.emoji.settings import EmojiSettings
 from study.errors import StudyError
 from trainers.config import EvalConfig, ModelConfig, TrainConfig
+from trainers.metric_names import check_metric_name
 
 ARMS = ("hybrid", "clip", "clip-en", "pretrained")
+# A metric name of docs/metrics.md (an unknown one fails with the closest names).
+MetricName = Annotated[str, AfterValidator(check_metric_name)]
 
 
 class _Strict(BaseModel):
@@ -55,7 +60,7 @@ class SchedulerConfig(_Strict):
     """Trial scheduler: a fair grid (fifo) or ASHA early stopping (biases the grid)."""
 
     type: Literal["fifo", "asha"] = "fifo"
-    metric: str = "cross.t2t.r1"
+    metric: MetricName = "cross.t2t.r1"
     grace_period: int = Field(1, ge=1, description="evaluations before ASHA may stop a trial")
     reduction_factor: int = Field(3, ge=2)
 
@@ -111,15 +116,15 @@ class ResourcesConfig(_Strict):
 class AnalysisConfig(_Strict):
     """What the report plots and fits."""
 
-    headline: tuple[str, str] = Field(
+    headline: tuple[MetricName, MetricName] = Field(
         ("mono.t2i.r1", "cross.t2t.r1"),
         description="the monolingual and cross-lingual metric the answer and the console quote",
     )
-    tradeoff: list[tuple[str, str]] = [
+    tradeoff: list[tuple[MetricName, MetricName]] = [
         ("mono.t2t.map", "cross.t2t.map"),
         ("mono.t2i.r1", "cross.t2t.r1"),
     ]
-    metrics: list[str] = [
+    metrics: list[MetricName] = [
         "mono.t2i.r1",
         "mono.t2t.map",
         "cross.t2t.r1",
@@ -159,6 +164,7 @@ class StudyConfig(_Strict):
     analysis: AnalysisConfig = AnalysisConfig()
     tracking: TrackingConfig = TrackingConfig()
     _source: tuple[str, str] | None = PrivateAttr(None)  # (file, text) for error locations
+    _overrides: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)  # from --set
 
     @model_validator(mode="after")
     def _batch_fits(self) -> StudyConfig:
@@ -176,7 +182,11 @@ class StudyConfig(_Strict):
         return self
 
     def place(self, key: str) -> str:
-        """`file:line` of a dotted config key in the file this config came from (else the key)."""
+        """`file:line` of a dotted config key in the file this config came from (else the key),
+        or `--set key=value` where a flag set it."""
+        flag = override_for(self._overrides, tuple(key.split(".")))
+        if flag:
+            return f"--set {flag}"
         if self._source is None:
             return key
         where, text = self._source
@@ -225,27 +235,31 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
 _BLAMED_KEY = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+): ")
 
 
-def _describe(err: dict, where: str, text: str) -> str:
+def _describe(err: dict, where: str, text: str, overrides: dict[tuple[str, ...], str]) -> str:
     loc = tuple(err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = plain_message(err)
     blamed = _BLAMED_KEY.match(msg) if not loc else None
     if blamed:
         loc, msg = tuple(blamed.group(1).split(".")), msg[blamed.end() :]
     key = ".".join(str(p) for p in loc) or "(top level)"
     line = _key_line(text, loc) if text else None
     place = f"{where}:{line}" if line else where
+    flag = override_for(overrides, loc)
     if err["type"] == "extra_forbidden":
         owner = _model_at(loc)
         allowed = list(owner.model_fields) if owner else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
-        return f"{place}: unknown config key '{key}'{hint}"
+        return f"{f'--set {flag}' if flag else place}: unknown config key '{key}'{hint}"
     if err["type"] == "missing":
         return f"{place}: missing required config key '{key}'"
+    if flag:
+        return describe_override(flag, key, err, msg)
     return f"{place}: config key '{key}': {msg}"
 
 
-def _apply_override(raw: dict, assignment: str) -> None:
+def _apply_override(raw: dict, assignment: str) -> tuple[str, ...]:
+    """Set the key of `key=value` in `raw` to the YAML value; return the key's path."""
     if "=" not in assignment:
         raise StudyError(
             f"--set {assignment!r}: expected key=value, e.g. --set train.batch_size=32"
@@ -263,10 +277,18 @@ def _apply_override(raw: dict, assignment: str) -> None:
         raise StudyError(
             f"--set {key}: value {value!r} is not valid YAML ({exc.problem})"
         ) from None
+    return tuple(parts)
 
 
-def parse_config(raw: Any, where: str = "<config>", text: str = "") -> StudyConfig:
-    """Validate a config mapping; errors become one-line StudyErrors naming file:line and key."""
+def parse_config(
+    raw: Any,
+    where: str = "<config>",
+    text: str = "",
+    overrides: dict[tuple[str, ...], str] | None = None,
+) -> StudyConfig:
+    """Validate a config mapping; errors become one-line StudyErrors naming file:line and key,
+    or the `--set` flag (`overrides`: key path -> its `key=value`) that set the key."""
+    overrides = overrides or {}
     if not isinstance(raw, dict):
         raise StudyError(f"{where}: expected a mapping of config keys at the top level")
     try:
@@ -274,8 +296,9 @@ def parse_config(raw: Any, where: str = "<config>", text: str = "") -> StudyConf
     except ValidationError as exc:
         # An unknown key often explains a "missing" one (a typo): report it first.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        raise StudyError(_describe(errors[0], where, text)) from None
+        raise StudyError(_describe(errors[0], where, text, overrides)) from None
     cfg._source = (where, text)
+    cfg._overrides = overrides
     return cfg
 
 
@@ -295,10 +318,11 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> StudyCo
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise StudyError(f"{path}{line}: malformed YAML: {problem}") from None
     raw = raw if raw is not None else {}
+    applied = {}
     for assignment in overrides or []:
         if isinstance(raw, dict):
-            _apply_override(raw, assignment)
-    return parse_config(raw, str(path), text)
+            applied[_apply_override(raw, assignment)] = assignment.strip()
+    return parse_config(raw, str(path), text, applied)
 
 
 def config_to_yaml(cfg: StudyConfig) -> str:

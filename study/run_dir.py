@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from pathlib import Path
 
 from study.errors import StudyError
 from study.storage import Storage, resolve_storage
@@ -34,6 +36,18 @@ def locate_run(arg: str) -> RunLocation:
     else:
         parent, _, name = arg.rstrip("/").rpartition("/")
         loc = RunLocation(resolve_storage(parent or "."), name)
+    if not loc.storage.exists(loc.name):
+        raise StudyError(f"{arg}: no such run directory{_closest_run(loc)}; pass <storage>/<name>")
     if not loc.storage.exists(loc.name, TUNE_DIR):
         raise StudyError(f"{arg}: not a study run (no {TUNE_DIR}/ inside); pass runs/<study name>")
     return loc
+
+
+def _closest_run(loc: RunLocation) -> str:
+    """' (did you mean <run>?)' for a run beside a misspelt local one, else ''."""
+    parent = Path(loc.storage.root)
+    if not loc.storage.is_local or not parent.is_dir():
+        return ""
+    runs = [p.name for p in parent.iterdir() if (p / TUNE_DIR).is_dir()]
+    close = difflib.get_close_matches(loc.name, runs, n=1)
+    return f" (did you mean {loc.storage.ray_join(close[0])}?)" if close else ""

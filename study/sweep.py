@@ -20,6 +20,7 @@ from study.progress import TRIAL_TIMES_FILE, SweepConsole, read_trial_times
 from study.run_dir import TRAIN_DIR, TUNE_DIR
 from study.storage import Storage, check_writable, resolve_storage
 from study.tracking import tracking_callbacks
+from trainers.metric_names import lower_is_better
 
 
 @dataclass
@@ -149,7 +150,7 @@ def make_tuner(
         s = cfg.sweep.scheduler
         scheduler = ASHAScheduler(
             metric=s.metric,
-            mode="max",
+            mode="min" if lower_is_better(s.metric) else "max",
             grace_period=s.grace_period,
             reduction_factor=s.reduction_factor,
         )

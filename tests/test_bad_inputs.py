@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -132,7 +133,16 @@ CONFIG_CASES = [
     Bad("value-wrong-type", config(train={"batch_size": "many"}), ("{tmp}/study.yaml:", "train.batch_size")),
     Bad("set-without-value", lambda tmp: [*config()(tmp), "--set", "train.batch_size"], ("--set", "train.batch_size", "key=value")),
     Bad("tracking-unknown", config(tracking={"backend": "wandb"}), ("{tmp}/study.yaml:", "tracking.backend", "mlflow")),
-    Bad("set-out-of-range", lambda tmp: [*config()(tmp), "--set", "sweep.mix_ratios=[2]"], ("sweep.mix_ratios", "[0, 1]")),
+    Bad("set-out-of-range", lambda tmp: [*config()(tmp), "--set", "sweep.mix_ratios=[2]"], ("--set sweep.mix_ratios=[2]:", "[0, 1]")),
+    Bad("set-list-not-yaml", lambda tmp: [*config()(tmp), "--set", "sweep.seeds=0,1"], ("--set sweep.seeds=0,1:", "expected a list", "--set sweep.seeds=[0, 1]")),
+    Bad("set-wrong-type", lambda tmp: [*config()(tmp), "--set", "train.batch_size=many"], ("--set train.batch_size=many:", "expected an integer, got 'many'")),
+    Bad("set-unknown-choice", lambda tmp: [*config()(tmp), "--set", "sweep.scheduler.type=ash"], ("--set sweep.scheduler.type=ash:", "expected one of 'fifo' or 'asha'")),
+    Bad("set-unknown-key", lambda tmp: [*config()(tmp), "--set", "train.batch_sise=8"], ("--set train.batch_sise=8:", "did you mean 'batch_size'")),
+    Bad("set-batch-over-smallest-n", lambda tmp: [*config()(tmp), "--set", "train.batch_size=64"], ("--set train.batch_size=64:", "smallest data size 50")),
+    Bad("set-size-over-synthetic", lambda tmp: [*config()(tmp), "--set", "sweep.data_sizes=[50,500]"], ("--set sweep.data_sizes=[50,500]:", "500", "100 items")),
+    Bad("metric-unknown-in-config", config(analysis={"metrics": ["mono.t2i.r1", "mono.t2i.R1"]}), ("{tmp}/study.yaml:", "analysis.metrics.1", "unknown metric 'mono.t2i.R1'", "did you mean 'mono.t2i.r1'?")),
+    Bad("metric-unknown-in-tradeoff", config(analysis={"tradeoff": [["mono.t2i.r1", "cros.t2t.r1"]]}), ("{tmp}/study.yaml:", "analysis.tradeoff.0.1", "did you mean 'cross.t2t.r1'?")),
+    Bad("metric-unknown-for-scheduler", config(sweep={**BASE["sweep"], "scheduler": {"type": "asha", "metric": "cross.t2t.r2"}}), ("{tmp}/study.yaml:", "sweep.scheduler.metric", "did you mean 'cross.t2t.r1'?")),
 ]  # fmt: skip
 
 
@@ -328,11 +338,46 @@ EMOJI_CASES = [
 
 # ---------------------------------------------------------------- command-line misuse
 
+
+def run_dir(tmp: Path) -> Path:
+    """An (empty) study run at tmp/runs/demo, as `study status` finds one."""
+    (tmp / "runs" / "demo" / "tune").mkdir(parents=True)
+    return tmp / "runs" / "demo"
+
+
+def npz(tmp: Path) -> str:
+    """A valid embeddings file (two items, en and de, no images)."""
+    path = tmp / "emb.npz"
+    emb = np.eye(4, dtype=np.float32)
+    np.savez(
+        path,
+        text_emb=emb,
+        text_item=np.array(["a", "a", "b", "b"]),
+        text_lang=np.array(["en", "de"] * 2),
+        text_idx=np.zeros(4, dtype=np.int32),
+    )
+    return str(path)
+
+
 CLI_CASES = [
     Bad("cli-unknown-flag", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl", "--out", str(tmp / "o"), "--bogus"], ("--bogus",)),
     Bad("cli-missing-option", lambda tmp: ["data", "xm3600", "--captions", "c.jsonl"], ("--out",)),
     Bad("cli-unknown-command", lambda tmp: ["plna", "x.yaml"], ("plna",)),
     Bad("cli-bad-int", lambda tmp: ["data", "synthetic", "--items", "many", "--out", str(tmp / "o")], ("--items", "many")),
+    Bad("cli-misspelt-command", lambda tmp: ["stauts", "runs/demo"], ("'stauts'", "did you mean 'status'?")),
+    Bad("cli-misspelt-kind", lambda tmp: ["data", "sythetic", "--out", str(tmp / "o")], ("'sythetic'", "did you mean 'synthetic'?")),
+    Bad("cli-no-command", lambda tmp: [], ("study: choose a command:", "status")),
+    Bad("data-without-kind", lambda tmp: ["data"], ("study data: choose what to build:", "synthetic, emoji, xm3600")),
+    Bad("run-missing", lambda tmp: ["status", str(run_dir(tmp).with_name("dmeo"))], ("{tmp}/runs/dmeo: no such run directory", "did you mean {tmp}/runs/demo?")),
+    Bad("run-not-a-run", lambda tmp: ["best", str(run_dir(tmp).parent)], ("{tmp}/runs: not a study run",)),
+    Bad("metric-unknown-analyze", lambda tmp: ["analyze", str(run_dir(tmp)), "--metrics", "mono.t2i.R1"], ("--metrics", "unknown metric 'mono.t2i.R1'", "did you mean 'mono.t2i.r1'?")),
+    Bad("metric-unknown-tradeoff", lambda tmp: ["analyze", str(run_dir(tmp)), "--tradeoff", "mono.t2i.r1:cros.t2t.r1"], ("--tradeoff", "'cros.t2t.r1'", "did you mean 'cross.t2t.r1'?")),
+    Bad("metric-unknown-best", lambda tmp: ["best", str(run_dir(tmp)), "--metric", "cross.t2t.R1.hi"], ("--metric", "did you mean 'cross.t2t.r1.hi'?")),
+    Bad("metric-unknown-language", lambda tmp: ["best", str(run_dir(tmp)), "--metric", "xx.t2i.r1"], ("unknown metric 'xx.t2i.r1'",)),
+    Bad("eval-out-is-a-file", lambda tmp: ["eval-embeddings", npz(tmp), "--out", str(tmp / "metrics.json")], ("--out {tmp}/metrics.json", "names a directory", "metrics.json, per_language.csv")),
+    Bad("search-images-of-text-corpus", lambda tmp: ["search", "--model", str(tmp / "model"), "--corpus", str(tiny_corpus(tmp)), "--save-images", str(tmp / "hits"), "a query"], ("--save-images", "{tmp}/corpus has no images")),
+    Bad("search-model-missing", lambda tmp: ["search", "--model", str(tmp / "model"), "--corpus", str(tiny_corpus(tmp)), "a query"], ("{tmp}/model: not an exported model dir",)),
+    Bad("eval-bootstrap-negative", lambda tmp: ["eval-embeddings", npz(tmp), "--bootstrap", "-1"], ("--bootstrap -1",)),
 ]  # fmt: skip
 
 CASES = [*CONFIG_CASES, *DATA_CASES, *EMOJI_CASES, *CLI_CASES]

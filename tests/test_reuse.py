@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -25,6 +27,7 @@ from trainers.job import TrainJob
 from trainers.loop import run_training
 from trainers.model import build_model, load_pretrained
 from trainers.reporting import LocalReporter
+from trainers.traced_text import TracedText
 
 HYBRID = {"arm": "hybrid", "alpha": 0.5, "data_size": 400, "seed": 0}
 CLIP = {"arm": "clip", "alpha": None, "data_size": 400, "seed": 0}
@@ -121,6 +124,45 @@ def test_export_holds_the_best_trials_model_metrics_and_params(exported, trained
     assert torch.equal(model.text_proj.weight, source.text_proj.weight)
 
 
+def test_best_shows_intervals_and_best_and_status_print_json(run, trained, capsys):
+    final = trained[1]
+    assert main(["best", str(run)]) == 0
+    printed = capsys.readouterr().out
+    lo, hi = final["cross.t2t.r1.lo"], final["cross.t2t.r1.hi"]
+    shown = f"{final['cross.t2t.r1']:.4f} [{lo:.4f}, {hi:.4f}]"
+    assert any(ln.startswith("t_hyb") and ln.endswith(shown) for ln in printed.splitlines())
+    row = next(ln.split() for ln in printed.splitlines() if ln.startswith("mono.t2i.r1 "))
+    assert row[1] == f"{final['mono.t2i.r1']:.4f}" and row[2] == f"[{final['mono.t2i.r1.lo']:.4f},"
+
+    # An interval end ranks trials too: the surest mono.t2i.r1 (highest lower end) is t_hyb's.
+    assert main(["best", str(run), "--metric", "mono.t2i.r1.lo", "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)
+    assert (chosen["trial_id"], chosen["metric"], chosen["mode"]) == (
+        "t_hyb",
+        "mono.t2i.r1.lo",
+        "max",
+    )
+    assert chosen["params"] == HYBRID and "exported_to" not in chosen
+    assert chosen["metrics"]["mono.t2i.r1.hi"] == final["mono.t2i.r1.hi"]
+
+    assert main(["status", str(run), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["run"] == str(run)
+    assert status["counts"] == {"ERROR": 1, "RUNNING": 2, "TERMINATED": 2}
+    trials = {t["trial_id"]: t for t in status["trials"]}
+    assert trials["t_hyb"]["finished"] and trials["t_hyb"]["params"] == HYBRID
+    assert trials["t_hyb"]["metrics"]["cross.t2t.r1.lo"] == final["cross.t2t.r1.lo"]
+    assert trials["t_run"] == {
+        "trial_id": "t_run",
+        "params": {**HYBRID, "alpha": 1.0},
+        "status": "RUNNING",
+        "finished": False,
+        "step": 5,
+        "error": None,
+        "metrics": {"cross.t2t.r1": 0.99},
+    }
+
+
 def test_export_finds_a_moved_checkpoint_and_errors_are_one_line(run, exported, tmp_path, capsys):
     clip_ckpt = run / TRAIN_DIR / "t_clip" / "checkpoint_000000"
     moved = tmp_path / "moved"
@@ -138,7 +180,7 @@ def test_export_finds_a_moved_checkpoint_and_errors_are_one_line(run, exported, 
     capsys.readouterr()
 
     cases = [
-        (["best", str(run), "--metric", "cross.t2t.r2"], "did you mean cross.t2t.r1"),
+        (["best", str(run), "--metric", "cross.t2t.r2"], "did you mean 'cross.t2t.r1'"),
         (["best", str(run), "--arm", "pretrained"], "arm 'pretrained' has no trials"),
         (["best", str(run), "--arm", "clip-en"], "no finished trial of arm clip-en"),
         (
@@ -177,7 +219,7 @@ def _hit_lines(stdout: str) -> list[list[str]]:
     return [r + [""] * (5 - len(r)) for r in rows]
 
 
-def test_search_ranks_the_querys_own_caption_first_and_caches(exported, embedded_corpus, capsys):
+def test_search_lists_items_in_the_querys_language_and_caches(exported, embedded_corpus, capsys):
     out = exported[0]
     corpus = open_corpus(embedded_corpus.eval)
     index = corpus.caption_index()
@@ -188,45 +230,85 @@ def test_search_ranks_the_querys_own_caption_first_and_caches(exported, embedded
     item = str(corpus.item_ids[index.item[row]])
     base = ["search", "--model", str(out), "--corpus", str(embedded_corpus.eval)]
 
-    assert main([*base, "-k", "3", texts[row]]) == 0
+    assert main([*base, "-k", "5", texts[row]]) == 0
     printed = capsys.readouterr()
     hits = _hit_lines(printed.out)
-    assert len(hits) == 3 and "(built)" in printed.err
+    assert "(built)" in printed.err and "language: de (detected)" in printed.out
     assert hits[0][2:] == [item, "de", texts[row]] and float(hits[0][1]) == pytest.approx(1.0)
+    # Items, not captions: five different items, each shown with a German caption of its own.
+    assert len({h[2] for h in hits}) == 5 and {h[3] for h in hits} == {"de"}
+    german: dict[str, set] = {}  # item id -> its German captions
+    for r in np.flatnonzero(index.lang == de):
+        german.setdefault(str(corpus.item_ids[index.item[r]]), set()).add(texts[r])
+    assert all(h[4] in german[h[2]] for h in hits)
     assert [float(h[1]) for h in hits] == sorted((float(h[1]) for h in hits), reverse=True)
     assert list((out / "search_cache").iterdir())
 
-    assert main([*base, "--lang", "fr", "-k", "4", texts[row]]) == 0
+    ja = index.languages.index("ja")
+    query = texts[np.flatnonzero(index.lang == ja)[3]]
+    assert main([*base, "--lang", "fr", "-k", "4", texts[row], query]) == 0
     printed = capsys.readouterr()
-    assert "(cached)" in printed.err
-    assert [h[3] for h in _hit_lines(printed.out)] == ["fr"] * 4
+    assert "(cached)" in printed.err and printed.out.count("language: fr (--lang)") == 2
+    assert [h[3] for h in _hit_lines(printed.out)] == ["fr"] * 8
+    assert main([*base, "-k", "2", query]) == 0
+    printed = capsys.readouterr().out
+    assert "language: ja (detected)" in printed
+    assert {h[3] for h in _hit_lines(printed)} == {"ja"}
 
     enc = Encoder.load(out)
     scores = (
         enc.encode_images(corpus.images(np.arange(corpus.num_items)))
         @ enc.encode_texts([texts[row]])[0]
     )
-    assert main([*base, "--images", "--lang", "ja", "-k", "2", texts[row]]) == 0
-    top = _hit_lines(capsys.readouterr().out)[0]
-    assert top[2] == str(corpus.item_ids[int(np.argmax(scores))]) and top[3] == "ja"
-    assert float(top[1]) == pytest.approx(float(scores.max()), abs=1e-4)
+    saved = out.parent / "hits"
+    argv = [*base, "--images", "--lang", "ja", "-k", "2", "--save-images", str(saved), texts[row]]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    hits = _hit_lines(printed.out)
+    best = int(np.argmax(scores))
+    assert hits[0][2] == str(corpus.item_ids[best]) and hits[0][3] == "ja"
+    assert float(hits[0][1]) == pytest.approx(float(scores.max()), abs=1e-4)
+    # --save-images: each hit's image, byte for byte, named by query, rank and item.
+    ext = "jpg" if corpus.manifest["image_format"] == "jpeg" else "png"
+    names = [f"1-{rank:02d}-{h[2]}.{ext}" for rank, h in enumerate(hits, start=1)]
+    assert sorted(p.name for p in saved.iterdir()) == sorted(names)
+    assert (saved / names[0]).read_bytes() == corpus.image_bytes([best])[0]
+    assert f"wrote 2 images to {saved}" in printed.err
 
     assert main([*base, "--lang", "xx", "query"]) == 2
     assert "not a language" in capsys.readouterr().err
 
 
+def test_a_cached_search_encodes_queries_without_transformers(exported, embedded_corpus):
+    # The index built above holds a traced text encoder that matches the model's own encoding.
+    out = exported[0]
+    cache = next((out / "search_cache").iterdir())
+    assert json.loads((cache / "meta.json").read_text())["traced_text_encoder"] is True
+    queries = ["a small red circle", "ein großer blauer Kreis " * 12]  # the second is truncated
+    traced = TracedText.load(cache).encode_texts(queries)
+    np.testing.assert_allclose(traced, Encoder.load(out).encode_texts(queries), atol=1e-4)
+    argv = ["search", "--model", str(out), "--corpus", str(embedded_corpus.eval), "a red circle"]
+    code = f"import sys; from study.cli import main; main({argv!r}); print(sorted(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    modules = done.stdout.strip().splitlines()[-1]
+    assert "'faiss'" in modules and "'transformers'" not in modules
+    assert "(cached)" in done.stderr
+
+
 def test_eval_of_the_export_reproduces_the_trials_final_metrics(
     exported, trained, embedded_corpus, tmp_path, capsys
 ):
-    out, long = tmp_path / "m" / "metrics.json", tmp_path / "pairs.csv"
+    out = tmp_path / "scores"
     argv = ["eval", "--model", str(exported[0]), "--data", str(embedded_corpus.eval)]
-    assert main([*argv, "--out", str(out), "--long", str(long)]) == 0
+    assert main([*argv, "--out", str(out)]) == 0
     assert "cross.t2t.r1" in capsys.readouterr().out
-    got = json.loads(out.read_text())["metrics"]
+    got = json.loads((out / "metrics.json").read_text())["metrics"]
     want = _aggregates(trained[1])
     assert set(want) <= set(got)
     assert {k: round(got[k], 4) for k in want} == {k: round(v, 4) for k, v in want.items()}
-    table = pd.read_csv(long, keep_default_na=False)
+    table = pd.read_csv(out / "per_language.csv", keep_default_na=False)
     assert list(table.columns) == ["metric", "lang_a", "lang_b", "value"] and len(table) > 20
 
 

@@ -284,8 +284,9 @@ def test_inspect_batches_writes_what_each_rank_trains_on(
         "sweep: {data_sizes: [40, 60], mix_ratios: [0.0, 0.5, 1.0], arms: [hybrid, clip]}\n"
         "resources: {workers_per_trial: 2}\n"
     )
-    out = tmp_path / "batches.jsonl"
-    assert main(["inspect-batches", str(config), "--steps", "15", "--out", str(out)]) == 0
+    out_dir = tmp_path / "inspect"  # --out names a directory; batches.jsonl goes inside
+    out = out_dir / "batches.jsonl"
+    assert main(["inspect-batches", str(config), "--steps", "15", "--out", str(out_dir)]) == 0
     assert "hybrid alpha=0.5, N=40" in capsys.readouterr().out
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["step"], r["rank"]) for r in lines] == [(s, r) for s in range(15) for r in range(2)]
@@ -309,7 +310,9 @@ def test_inspect_batches_writes_what_each_rank_trains_on(
     assert first_epoch == subset
     assert {r["batch_type"] for r in lines} == {"mono", "cross"}
     assert (
-        main(["inspect-batches", str(config), "--arm", "clip", "--steps", "3", "--out", str(out)])
+        main(
+            ["inspect-batches", str(config), "--arm", "clip", "--steps", "3", "--out", str(out_dir)]
+        )
         == 0
     )
     assert all(
@@ -319,8 +322,18 @@ def test_inspect_batches_writes_what_each_rank_trains_on(
     )
     assert (
         main(
-            ["inspect-batches", str(config), "--steps", "3", "--world-size", "3", "--out", str(out)]
+            [
+                "inspect-batches",
+                str(config),
+                "--steps",
+                "3",
+                "--world-size",
+                "3",
+                "--out",
+                str(out_dir),
+            ]
         )
         == 2
     )
     assert "--world-size 3" in capsys.readouterr().err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["batches.jsonl"]

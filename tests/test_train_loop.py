@@ -43,6 +43,9 @@ def test_training_lowers_loss_and_lifts_retrieval_far_above_chance(tiny_job, tmp
     chance = 1 / CORPUS_EVAL_ITEMS
     assert final["mono.t2i.r10"] > 2 * (10 * chance)
     assert final["cross.t2t.r1"] > 10 * chance
+    aggregates = [k for k in final if "." in k and not k.endswith((".lo", ".hi"))]
+    for name in aggregates:  # eval.bootstrap (default 1000): a 95 % interval of each
+        assert final[f"{name}.lo"] <= final[name] <= final[f"{name}.hi"], name
 
     table = pd.read_csv(tmp_path / "out" / PER_LANGUAGE_FILE)
     assert list(table.columns) == ["metric", "lang_a", "lang_b", "value"]
@@ -55,7 +58,10 @@ def test_training_lowers_loss_and_lifts_retrieval_far_above_chance(tiny_job, tmp
 
 def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(tiny_job, tmp_path):
     job = tiny_job(
-        budget={"steps": 12}, frozen=False, train={"checkpoint_every": 5, "log_every": 0}
+        budget={"steps": 12},
+        frozen=False,
+        train={"checkpoint_every": 5, "log_every": 0},
+        eval={"bootstrap": 0},
     )
     full = LocalReporter(tmp_path / "full")
     expected = run_training(job, reporter=full)
@@ -73,6 +79,7 @@ def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(tiny_job, tmp_pa
     # Training and evaluation seconds add up over the attempts.
     before = load_state(full.checkpoints[0])["seconds"]
     assert before["train_s"] > 0 and got["train_s"] > before["train_s"]
+    assert "cross.t2t.r1" in got and not any(k.endswith((".lo", ".hi")) for k in got)
 
 
 def test_non_finite_loss_fails_naming_the_step(tiny_job):

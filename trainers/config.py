@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-EVAL_BLOCK_SIZE = 8192  # evaluation blocks hold at most this**2 scores (256 MiB)
+from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
+
 PROGRESS_REPORTS = 10  # progress reports per run when train.log_every is not set
 
 
@@ -104,3 +105,9 @@ class EvalConfig(_Strict):
         EVAL_BLOCK_SIZE, ge=64, description="a block scores at most this**2 pairs"
     )
     max_items: int | None = Field(None, gt=0, description="cap on eval items (periodic evals)")
+    bootstrap: int = Field(
+        EVAL_BOOTSTRAP,
+        ge=0,
+        description="resamples of the final evaluation's 95 % per-query bootstrap intervals "
+        "(<metric>.lo, <metric>.hi); 0: none",
+    )

@@ -110,22 +110,28 @@ class Corpus:
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
         return pf, np.cumsum([0, *sizes])
 
+    def image_bytes(self, items: np.ndarray) -> list[bytes]:
+        """The encoded images (PNG or JPEG, manifest `image_format`) of item positions `items`."""
+        pf, starts = self._image_file
+        items = np.asarray(items, dtype=np.int64)
+        groups = np.searchsorted(starts, items, side="right") - 1
+        out: list[bytes] = [b""] * len(items)
+        for g in np.unique(groups):
+            column = pf.read_row_group(int(g), columns=["image"]).column(0)
+            for k in np.flatnonzero(groups == g):
+                out[k] = column[int(items[k] - starts[g])].as_py()
+        return out
+
     def images(self, items: np.ndarray, size: int | None = None) -> np.ndarray:
         """Decoded RGB images of item positions `items`: uint8 [n, H, W, 3] (resized to `size`)."""
         from PIL import Image
 
-        pf, starts = self._image_file
-        items = np.asarray(items, dtype=np.int64)
-        groups = np.searchsorted(starts, items, side="right") - 1
-        out: list[np.ndarray | None] = [None] * len(items)
-        for g in np.unique(groups):
-            column = pf.read_row_group(int(g), columns=["image"]).column(0)
-            for k in np.flatnonzero(groups == g):
-                img = Image.open(io.BytesIO(column[int(items[k] - starts[g])].as_py()))
-                img = img.convert("RGB")
-                if size is not None and img.size != (size, size):
-                    img = img.resize((size, size), Image.BICUBIC)
-                out[k] = np.asarray(img)
+        out = []
+        for data in self.image_bytes(items):
+            img = Image.open(io.BytesIO(data)).convert("RGB")
+            if size is not None and img.size != (size, size):
+                img = img.resize((size, size), Image.BICUBIC)
+            out.append(np.asarray(img))
         if len({a.shape for a in out}) > 1:
             raise InputError(f"{self.path}: images differ in size; pass size= to resize them")
         return np.stack(out) if out else np.zeros((0, size or 0, size or 0, 3), np.uint8)
@@ -189,7 +195,7 @@ def open_corpus(path: str | Path) -> Corpus:
     if missing:
         raise InputError(f"{manifest_path}: missing key '{missing[0]}'; re-import the corpus")
     captions = _read_parquet(
-        path / CAPTIONS, CAPTION_SCHEMA, lambda p: pq.read_table(p, memory_map=True)
+        path / CAPTIONS, CAPTION_SCHEMA, lambda p: pq.ParquetFile(p, memory_map=True).read()
     )
     return Corpus(path, manifest, captions)
 

@@ -262,7 +262,9 @@ def run_training(
     wall = run.wall_s + time.perf_counter() - started
     if result is not None:
         accel = wall * world_size if device.type == "cuda" else 0.0
-        metrics.update(result.aggregates, final=1, steps=run.step, wall_s=wall, accel_s=accel)
+        metrics.update(result.aggregates)
+        metrics.update(result.intervals(job.eval.bootstrap))
+        metrics.update(final=1, steps=run.step, wall_s=wall, accel_s=accel)
         metrics.update(seconds, attempts=run.attempt)
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)

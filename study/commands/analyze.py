@@ -8,15 +8,17 @@ from study.errors import StudyError
 
 
 def _pair(text: str) -> tuple[str, str]:
+    from study.cli import metric_arg
+
     x, sep, y = text.partition(":")
     if not sep or not x or not y:
         raise argparse.ArgumentTypeError(f"{text!r}: expected X:Y, e.g. mono.t2t.map:cross.t2t.map")
-    return x, y
+    return metric_arg(x), metric_arg(y)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `analyze` subcommand."""
-    from study.cli import add_command
+    from study.cli import add_command, metric_arg
 
     p = add_command(
         sub,
@@ -29,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--metrics",
         nargs="+",
+        type=metric_arg,
         metavar="M",
         help="metrics to fit and plot (default: analysis.metrics)",
     )

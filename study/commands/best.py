@@ -7,7 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `best` subcommand."""
-    from study.cli import add_command
+    from study.cli import add_command, metric_arg
 
     p = add_command(
         sub,
@@ -17,7 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run", help="run directory or URI (<storage>/<name>), or the study config")
     p.add_argument(
-        "--metric", default="cross.t2t.r1", help="aggregate metric (default %(default)s)"
+        "--metric",
+        type=metric_arg,
+        default="cross.t2t.r1",
+        help="metric, or an interval end such as mono.t2i.r1.lo (default %(default)s)",
     )
     p.add_argument(
         "--mode", choices=("max", "min"), help="max or min (default: min for rank_distance)"
@@ -26,21 +29,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--export", metavar="DIR", help="copy its model here (path or URI; must not exist)"
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the choice as JSON (the export's metrics.json, plus exported_to)",
+    )
     p.set_defaults(func=handle)
 
 
 def format_best(best) -> str:
-    """The best trial as two aligned lines: header and values."""
+    """The best trial (a header and a row), then its final metrics with their 95 % intervals."""
+    from study.metric_display import metrics_table, with_interval
+
     p = best.params
+    metrics = best.record.metrics()
     alpha = "-" if p.get("alpha") is None else f"{p['alpha']:g}"
-    head = f"{'trial':<12} {'arm':<10} {'alpha':>5} {'N':>7} {'seed':>4} {best.metric:>14}"
+    head = f"{'trial':<12} {'arm':<10} {'alpha':>5} {'N':>7} {'seed':>4}  {best.metric} [95 %]"
     row = f"{best.trial_id:<12} {p.get('arm')!s:<10} {alpha:>5} {p.get('data_size')!s:>7} "
-    row += f"{p.get('seed')!s:>4} {best.value:>14.4f}"
-    return f"{head}\n{row}"
+    row += f"{p.get('seed')!s:>4}  {with_interval(metrics, best.metric)}"
+    return f"{head}\n{row}\n\nfinal metrics of {best.trial_id}:\n{metrics_table(metrics)}"
 
 
 def handle(args: argparse.Namespace) -> int:
     """Print the best trial; export it with --export."""
+    import json
+
     from study.best import best_trial, export_best
 
     kwargs = {"metric": args.metric, "mode": args.mode, "arm": args.arm}
@@ -48,6 +61,10 @@ def handle(args: argparse.Namespace) -> int:
         best = export_best(args.run, args.export, **kwargs)
     else:
         best = best_trial(args.run, **kwargs)
+    if args.json:
+        exported = {"exported_to": args.export} if args.export else {}
+        print(json.dumps({**best.summary(), **exported}, indent=2))
+        return 0
     scope = f" of arm {args.arm}" if args.arm else ""
     print(f"run: {best.run.uri}")
     print(f"best by {best.metric} ({best.mode}) of {best.candidates} finished trials{scope}:")

@@ -7,7 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `data` command group and its subcommands."""
-    from study.cli import add_command
+    from study.cli import add_command, no_subcommand
     from study.data.emoji.settings import EmojiSettings
 
     p = add_command(
@@ -16,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Generate the embedded corpus or import a dataset into a canonical corpus.",
         "study data synthetic --out data/synthetic --items 2000 --seed 0",
     )
-    p.set_defaults(func=lambda args: _usage(p))
-    kinds = p.add_subparsers(dest="kind", metavar="KIND")
+    kinds = p.commands = p.add_subparsers(dest="kind", metavar="KIND")
+    p.set_defaults(func=lambda args: no_subcommand(p, "what to build"))
 
     s = add_command(
         kinds,
@@ -112,11 +112,6 @@ def _output_args(p: argparse.ArgumentParser, provenance: bool = False) -> None:
         p.add_argument("--name", help="corpus name (default: the output directory's name)")
         p.add_argument("--source", help="provenance note for manifest.json")
         p.add_argument("--licence", help="licence note for manifest.json")
-
-
-def _usage(p: argparse.ArgumentParser) -> int:
-    p.print_help()
-    return 2
 
 
 def _report(path) -> int:

@@ -1,4 +1,8 @@
-"""`study eval --model DIR --data DIR`: score an exported model on an eval corpus (spec section 5)."""
+"""`study eval --model DIR --data DIR`: score an exported model on an eval corpus (spec section 5).
+
+Also the options and output shared with `study eval-embeddings`: the table (or `--json`) on
+stdout, and with `--out DIR` the files metrics.json and per_language.csv in DIR.
+"""
 
 from __future__ import annotations
 
@@ -7,70 +11,107 @@ import json
 import math
 from pathlib import Path
 
+METRICS_JSON, PER_LANGUAGE_CSV = "metrics.json", "per_language.csv"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `eval` subcommand."""
     from study.cli import add_command
-    from trainers.config import EVAL_BLOCK_SIZE
 
     p = add_command(
         sub,
         "eval",
         "Encode an eval corpus with an exported model and compute every retrieval metric.",
-        "study eval --model exports/best --data data/xm3600 --out metrics.json --long pairs.csv",
+        "study eval --model exports/best --data data/xm3600 --out results/best-xm3600",
     )
     p.add_argument("--model", required=True, metavar="DIR", help="an exported model dir")
     p.add_argument("--data", required=True, metavar="DIR", help="a canonical eval corpus dir")
-    p.add_argument("--protocol", choices=("all", "first"), default="all", help="query captions")
+    add_eval_args(p)
+    p.set_defaults(func=handle)
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    """--protocol, --block-size, --bootstrap, --out DIR and --json (eval and eval-embeddings)."""
+    from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
+
+    p.add_argument(
+        "--protocol",
+        choices=("all", "first"),
+        default="all",
+        help="all: every caption is a query; first: the first caption per item and language",
+    )
     p.add_argument(
         "--block-size",
         type=int,
         default=EVAL_BLOCK_SIZE,
-        help="a step scores at most BLOCK_SIZE**2 pairs",
+        help="a step scores at most BLOCK_SIZE**2 pairs (default %(default)s)",
     )
-    p.add_argument("--out", metavar="FILE", help="write the aggregate metrics as JSON")
-    p.add_argument("--long", metavar="FILE", help="write per-language / per-pair values as CSV")
-    p.set_defaults(func=handle)
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=EVAL_BOOTSTRAP,
+        metavar="B",
+        help="resamples of the 95 %% per-query bootstrap intervals (default %(default)s; 0: none)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help=f"write {METRICS_JSON} (metrics and intervals) and {PER_LANGUAGE_CSV} (per-language "
+        "and per-pair values) into DIR (created if missing)",
+    )
+    p.add_argument("--json", action="store_true", help=f"print {METRICS_JSON} instead of a table")
 
 
-def _writable(path: str | None) -> Path | None:
-    """The output path, its parent created; fails before the (slow) encoding."""
+def check_eval_args(args: argparse.Namespace) -> Path | None:
+    """Fail on bad numbers or an unusable --out before any slow work; the output dir or None."""
     from study.errors import StudyError
+    from study.output_dir import output_dir
 
-    if path is None:
-        return None
-    out = Path(path).expanduser()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StudyError(f"{out}: cannot write ({exc.strerror}); choose a writable path") from None
-    return out
+    if args.block_size < 1:
+        raise StudyError(f"--block-size {args.block_size}: give a positive number of scores")
+    if args.bootstrap < 0:
+        raise StudyError(f"--bootstrap {args.bootstrap}: give 0 (no intervals) or more resamples")
+    return output_dir(args.out, (METRICS_JSON, PER_LANGUAGE_CSV))
+
+
+def report_result(result, args: argparse.Namespace, out: Path | None, source: dict) -> None:
+    """Print the metrics with their intervals (a table, or the JSON of --json); write --out."""
+    from study.metric_display import metrics_table
+    from study.output_dir import write_file
+
+    metrics = {**result.aggregates, **result.intervals(args.bootstrap)}
+    document = {
+        **source,
+        "protocol": args.protocol,
+        "bootstrap": args.bootstrap,
+        "metrics": {k: None if math.isnan(v) else v for k, v in metrics.items()},
+    }
+    if out is not None:
+        text = json.dumps(document, indent=2) + "\n"
+        write_file(out / METRICS_JSON, lambda p: p.write_text(text, encoding="utf-8"))
+        write_file(out / PER_LANGUAGE_CSV, lambda p: result.long.to_csv(p, index=False))
+    if args.json:  # stdout holds the JSON document only
+        print(json.dumps(document, indent=2))
+        return
+    described = ", ".join(f"{k}: {v}" for k, v in source.items())
+    print(f"{described}; protocol {args.protocol}, {args.bootstrap} bootstrap resamples")
+    print(metrics_table(metrics))
+    if out is not None:
+        print(f"wrote {out / METRICS_JSON} and {out / PER_LANGUAGE_CSV}")
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Encode, score, print the aggregates, and write the requested files."""
+    """Encode, score, print the metrics and write --out."""
     from trainers.corpus import open_corpus
     from trainers.encoder import Encoder
     from trainers.evaluation import evaluate_embeddings
 
-    out, long = _writable(args.out), _writable(args.long)
     corpus = open_corpus(args.data)
+    out = check_eval_args(args)
     encoder = Encoder.load(args.model)
     arrays = encoder.encode_corpus(corpus)
     result = evaluate_embeddings(
         **arrays, protocol=args.protocol, block_size=args.block_size, device=encoder.device
     )
-    print(f"model: {args.model}  data: {args.data} ({corpus.num_items} items)  {args.protocol}")
-    for name, value in sorted(result.aggregates.items()):
-        print(f"{name:<24} {value:.4f}")
-    if out is not None:
-        summary = {
-            "model": str(args.model),
-            "data": str(args.data),
-            "protocol": args.protocol,
-            "metrics": {k: None if math.isnan(v) else v for k, v in result.aggregates.items()},
-        }
-        out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    if long is not None:
-        result.long.to_csv(long, index=False)
+    report_result(result, args, out, {"model": str(args.model), "data": str(args.data)})
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from study.commands.plan import add_config_args
 
 TRAINED_ARMS = ("hybrid", "clip", "clip-en")
+BATCHES_FILE = "batches.jsonl"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "inspect-batches",
         "Write the batches a trial trains on (one JSON line per step and rank) without training.",
         "study inspect-batches configs/demo.yaml --arm hybrid --alpha 0.5 --steps 20 "
-        "--world-size 2 --out batches.jsonl",
+        "--world-size 2 --out inspect/",
     )
     add_config_args(p)
     p.add_argument(
@@ -37,7 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="trial seed; default: the first of sweep.seeds")
     p.add_argument("--steps", type=int, required=True, help="global steps to write")
     p.add_argument("--world-size", type=int, help="ranks; default: resources.workers_per_trial")
-    p.add_argument("--out", required=True, help="output JSON Lines file (written atomically)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help=f"output directory (created if missing): {BATCHES_FILE} is written into it",
+    )
     p.set_defaults(func=handle)
 
 
@@ -58,18 +64,16 @@ def _check_args(args: argparse.Namespace, cfg, num_items: int) -> None:
             f"--data-size {args.data_size}: must lie between train.batch_size "
             f"{cfg.train.batch_size} and the training corpus size {num_items}"
         )
-    if not Path(args.out).parent.is_dir():
-        raise StudyError(f"--out {args.out}: directory {Path(args.out).parent} does not exist")
 
 
 def handle(args: argparse.Namespace) -> int:
     """Resolve the trial's settings, run its samplers for --steps steps and write the lines."""
     import json
-    import os
 
     from study.config import load_config
     from study.data.sources import resolve_corpora
     from study.errors import StudyError
+    from study.output_dir import output_dir, write_file
     from trainers.batch import subset_items
     from trainers.corpus import open_corpus
     from trainers.sampler import PairSampler
@@ -107,17 +111,16 @@ def handle(args: argparse.Namespace) -> int:
     # Show what the train loop uses: no image-text pairs without images, no text-text at lambda 0.
     kinds = {"image-text": corpus.has_images, "text-text": cfg.train.text_text_weight > 0}
     ids = corpus.item_ids
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
+    out = output_dir(args.out, (BATCHES_FILE,)) / BATCHES_FILE
+
+    def write(path: Path) -> None:
+        with path.open("w", encoding="utf-8") as f:
             for _ in range(args.steps):
                 for sampler in samplers:
                     record = batch_record(sampler.next_batch(), sampler, index, ids, kinds)
                     f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    write_file(out, write)
     label = f"{args.arm}" + (f" alpha={args.alpha:g}" if args.arm == "hybrid" else "")
     print(
         f"wrote {args.steps} steps x {args.world_size} ranks to {out} ({label}, N={args.data_size}, "

@@ -1,4 +1,5 @@
-"""`study search`: query a corpus's captions (or images) with an exported model through faiss."""
+"""`study search`: query a corpus with an exported model through faiss; hits are items, each
+shown with its caption in the query's language (and with --save-images, its image)."""
 
 from __future__ import annotations
 
@@ -13,45 +14,72 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub,
         "search",
-        "Search a corpus's captions or images with an exported model (cached faiss index).",
-        'study search --model exports/best --corpus data/eval --lang de -k 5 "a red circle"',
+        "Search a corpus's items by caption or image with an exported model (cached faiss index).",
+        'study search --model exports/best --corpus data/eval -k 5 --save-images hits/ "a red circle"',
     )
     p.add_argument("--model", required=True, metavar="DIR", help="an exported model dir")
     p.add_argument("--corpus", required=True, metavar="DIR", help="a canonical corpus dir")
-    p.add_argument("--lang", help="only captions in this language (shown caption with --images)")
-    p.add_argument("-k", type=int, default=5, help="hits per query (default %(default)s)")
-    p.add_argument("--images", action="store_true", help="return images instead of captions")
-    p.add_argument("--cache-dir", metavar="DIR", help="index cache (default: DIR/search_cache)")
+    p.add_argument(
+        "--lang",
+        help="match captions in this language only, and show captions in it "
+        "(default: match all, show the query's detected language)",
+    )
+    p.add_argument("-k", type=int, default=5, help="items per query (default %(default)s)")
+    p.add_argument("--images", action="store_true", help="rank items by image, not by caption")
+    p.add_argument(
+        "--save-images",
+        metavar="DIR",
+        help="write each hit's image into DIR (created if missing) as <query>-<rank>-<item_id>.<ext>",
+    )
+    p.add_argument("--cache-dir", metavar="DIR", help="index cache (default: MODEL/search_cache)")
     p.add_argument("query", nargs="+", help="one or more query texts")
     p.set_defaults(func=handle)
 
 
-def format_hits(query: str, hits: list) -> str:
+def format_hits(result) -> str:
     """A block of hits for one query: rank, score, item_id, lang, caption."""
-    lines = [f"query: {query}", f"{'rank':>4} {'score':>7} {'item_id':<18} {'lang':<5} caption"]
-    lines += [f"{h.rank:>4} {h.score:>7.4f} {h.item_id:<18} {h.lang:<5} {h.caption}" for h in hits]
+    how = "detected" if result.detected else "--lang"
+    language = f"{result.language} ({how})" if result.language else "unknown"
+    lines = [f"query: {result.query}   language: {language}"]
+    lines.append(f"{'rank':>4} {'score':>7} {'item_id':<18} {'lang':<5} caption")
+    lines += [
+        f"{h.rank:>4} {h.score:>7.4f} {h.item_id:<18} {h.lang:<5} {h.caption}" for h in result.hits
+    ]
     return "\n".join(lines)
 
 
+def save_images(corpus, results: list, directory: str) -> list:
+    """Write every hit's encoded image into the directory; the paths, in hit order."""
+    from study.output_dir import output_dir, write_file
+
+    out = output_dir(directory, ("<query>-<rank>-<item_id> images",), flag="--save-images")
+    ext = "jpg" if corpus.manifest.get("image_format") == "jpeg" else "png"
+    paths = []
+    for q, result in enumerate(results, start=1):
+        images = corpus.image_bytes([h.item for h in result.hits])
+        for hit, data in zip(result.hits, images, strict=True):
+            path = out / f"{q}-{hit.rank:02d}-{hit.item_id}.{ext}"
+            paths.append(write_file(path, lambda p, data=data: p.write_bytes(data)))
+    return paths
+
+
 def handle(args: argparse.Namespace) -> int:
-    """Open (or build) the index, encode the queries and print their hits."""
+    """Open (or build) the index, search, print the hits and save their images."""
     from study.errors import StudyError
     from study.search_index import check_lang, open_index
     from trainers.corpus import open_corpus
-    from trainers.encoder import Encoder
 
     if args.k < 1:
         raise StudyError(f"-k {args.k}: must be at least 1; pass e.g. -k 5")
     corpus = open_corpus(args.corpus)
     check_lang(corpus, args.lang)
-    encoder = Encoder.load(args.model)
-    if args.images and not (encoder.has_images and corpus.has_images):
-        lacking = args.model if not encoder.has_images else args.corpus
-        raise StudyError(f"--images: {lacking} has no images; search captions (drop --images)")
-    index, built = open_index(encoder, corpus, args.cache_dir)
+    if args.save_images and not corpus.has_images:
+        raise StudyError(f"--save-images: {args.corpus} has no images; drop --save-images")
+    index, built = open_index(args.model, corpus, args.cache_dir)
     print(f"index: {index.path} ({'built' if built else 'cached'})", file=sys.stderr)
-    queries = encoder.encode_texts(args.query)
-    search = index.search_images if args.images else index.search_captions
-    blocks = search(queries, args.k, args.lang)
-    print("\n\n".join(format_hits(q, hits) for q, hits in zip(args.query, blocks, strict=True)))
+    results = index.search(args.query, args.k, lang=args.lang, images=args.images)
+    print("\n\n".join(format_hits(result) for result in results))
+    if args.save_images:
+        paths = save_images(corpus, results, args.save_images)
+        print(f"wrote {len(paths)} images to {args.save_images}", file=sys.stderr)
     return 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
+from collections import Counter
 
 KEY_METRICS = ("mono.t2i.r1", "mono.t2t.map", "cross.t2t.r1", "cross.t2t.map")
 
@@ -18,7 +21,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "study status runs/demo",
     )
     p.add_argument("run", help="run directory or URI (<storage>/<name>), or the study config")
+    p.add_argument(
+        "--json", action="store_true", help="print the run and its trials as one JSON document"
+    )
     p.set_defaults(func=handle)
+
+
+def status_document(uri: str, records: list) -> dict:
+    """The status as data: per trial its params, state, step, error and last reported metrics."""
+    trials = [
+        {
+            "trial_id": r.trial_id,
+            "params": r.params,
+            "status": r.status,
+            "finished": r.finished,
+            "step": r.last_result.get("steps", r.last_result.get("step")),
+            "error": r.error or None,
+            "metrics": {k: None if math.isnan(v) else v for k, v in r.metrics().items()},
+        }
+        for r in records
+    ]
+    counts = dict(sorted(Counter(r.status for r in records).items()))
+    return {"run": uri, "counts": counts, "trials": trials}
 
 
 def format_status(records: list) -> str:
@@ -51,6 +75,10 @@ def handle(args: argparse.Namespace) -> int:
     from study.run_dir import TUNE_DIR, locate_run
 
     loc = locate_run(args.run)
+    records = read_trials(loc.storage, f"{loc.name}/{TUNE_DIR}")
+    if args.json:
+        print(json.dumps(status_document(loc.uri, records), indent=2))
+        return 0
     print(f"run: {loc.uri}")
-    print(format_status(read_trials(loc.storage, f"{loc.name}/{TUNE_DIR}")))
+    print(format_status(records))
     return 0

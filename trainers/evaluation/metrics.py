@@ -8,26 +8,28 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trainers.config import EVAL_BLOCK_SIZE
+from trainers.eval_defaults import EVAL_BLOCK_SIZE, EVAL_BOOTSTRAP
+from trainers.evaluation.bootstrap import bootstrap_intervals
 from trainers.evaluation.inputs import build_layout
+from trainers.evaluation.per_query import QueryValues, concat, from_columns, from_segments
 from trainers.evaluation.ranking import rank_counts
+from trainers.metric_names import EN, EN_METRICS, RECALL_KS
 
-RECALL_KS = (1, 5, 10)
 LONG_COLUMNS = ["metric", "lang_a", "lang_b", "value"]
-EN = "en"
-# English-only figures: the per-language value of these metrics for `en`.
-EN_METRICS = tuple(f"mono.{d}.r{k}" for d in ("t2i", "i2t") for k in RECALL_KS) + (
-    "mono.t2t.r1",
-    "mono.t2t.map",
-)
 
 
 @dataclass(frozen=True)
 class RetrievalResult:
-    """Macro-averaged metrics by name, and the per-language / per-pair values they average."""
+    """Macro-averaged metrics by name, the per-language / per-pair values they average, and the
+    per-query values those average (what a per-query bootstrap resamples)."""
 
     aggregates: dict[str, float]
     long: pd.DataFrame
+    queries: dict[str, QueryValues]
+
+    def intervals(self, resamples: int = EVAL_BOOTSTRAP, seed: int = 0) -> dict[str, float]:
+        """`<metric>.lo` / `<metric>.hi`: a 95 % per-query bootstrap interval of every aggregate."""
+        return bootstrap_intervals(self.queries, resamples, seed)
 
 
 def evaluate_embeddings(
@@ -56,9 +58,8 @@ def evaluate_embeddings(
         block_size=block_size,
         self_pos=np.arange(len(text)),
     )
-    rows: list[tuple[str, str, str, float]] = []
-    rows += _t2t_rows(tt.segment, bounds, langs)
-    rows += _multi_rows(tt.pool, bounds, langs, lay.text_lang)
+    queries = _t2t_queries(tt.segment, bounds, langs)
+    queries.update(_multi_queries(tt.pool, bounds, langs, lay.text_lang))
     if lay.image_emb is not None:
         image = _unit(lay.image_emb, device)
         t2i = rank_counts(
@@ -77,23 +78,16 @@ def evaluate_embeddings(
             lay.cols,
             block_size=block_size,
         )
-        rows += _image_rows(t2i.segment[:, 0, 0], i2t.segment, bounds, langs)
-    long = pd.DataFrame(rows, columns=LONG_COLUMNS)
-    return RetrievalResult(aggregates=_aggregate(long), long=long)
+        queries.update(_image_queries(t2i.segment[:, 0, 0], i2t.segment, bounds, langs))
+    queries = {name: qv for name, qv in queries.items() if qv.strata}  # defined nowhere: absent
+    long = _long(queries)
+    return RetrievalResult(aggregates=_aggregate(long), long=long, queries=queries)
 
 
 def _unit(emb: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.nn.functional.normalize(
         torch.as_tensor(np.asarray(emb, dtype=np.float32), device=device), dim=1
     )
-
-
-def _segment_mean(values: np.ndarray, defined: np.ndarray, bounds: np.ndarray):
-    """Per segment of rows (axis 0): mean of `values` where `defined`, and the defined count."""
-    sums = np.add.reduceat(np.where(defined, values, 0.0), bounds[:-1], axis=0)
-    counts = np.add.reduceat(defined.astype(np.int64), bounds[:-1], axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts, counts
 
 
 def _best(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,64 +110,68 @@ def average_precision(counts: np.ndarray) -> np.ndarray:
         return precision.sum(-1) / has.sum(-1)
 
 
-def _t2t_rows(segment: np.ndarray, bounds: np.ndarray, langs: list[str]) -> list:
-    best, has = _best(segment)
-    ap = average_precision(segment)
-    rows = []
-    values = {"r1": best < 1, "r10": best < 10, "map": ap}
-    means = {name: _segment_mean(v, has, bounds)[0] for name, v in values.items()}
-    counts = _segment_mean(has, has, bounds)[1]
-    for a, lang_a in enumerate(langs):
-        coverage = counts[a, a] / (bounds[a + 1] - bounds[a])
-        rows.append(("mono.t2t.coverage", lang_a, "", float(coverage)))
-        for b, lang_b in enumerate(langs):
-            if not counts[a, b]:
-                continue
-            names = ("r1", "map") if a == b else ("r1", "r10", "map")
-            family = "mono" if a == b else "cross"
-            for name in names:
-                rows.append(
-                    (
-                        f"{family}.t2t.{name}",
-                        lang_a,
-                        "" if a == b else lang_b,
-                        float(means[name][a, b]),
-                    )
-                )
-    return rows
+def _t2t_queries(segment: np.ndarray, bounds: np.ndarray, langs: list[str]) -> dict:
+    """Mono (query language = candidate language) and cross (every other) text-text values."""
+    best, has = _best(segment)  # [T, L]: per query and candidate language
+    values = {"r1": best < 1, "r10": best < 10, "map": average_precision(segment)}
+    rows = np.arange(len(best))
+    own = np.repeat(np.arange(len(langs)), np.diff(bounds))
+    mono_has = has[rows, own]
+    per_lang = [(lang, "") for lang in langs]
+    out = {
+        f"mono.t2t.{name}": from_segments(values[name][rows, own], mono_has, bounds, per_lang)
+        for name in ("r1", "map")
+    }
+    out["mono.t2t.coverage"] = from_segments(mono_has, np.ones_like(mono_has), bounds, per_lang)
+    cross_has = has.copy()
+    cross_has[rows, own] = False
+    for name in ("r1", "r10", "map"):
+        out[f"cross.t2t.{name}"] = concat(
+            [
+                from_columns(values[name][lo:hi], cross_has[lo:hi], [(lang_a, b) for b in langs])
+                for lang_a, lo, hi in zip(langs, bounds[:-1], bounds[1:], strict=True)
+            ]
+        )
+    return out
 
 
-def _multi_rows(pool: np.ndarray, bounds: np.ndarray, langs: list[str], text_lang: np.ndarray):
+def _multi_queries(
+    pool: np.ndarray, bounds: np.ndarray, langs: list[str], text_lang: np.ndarray
+) -> dict:
+    """Multilingual AP and rank distance per text query."""
     flat = pool.reshape(len(pool), -1)
-    ap = average_precision(flat)
     first = pool[:, :, 0].copy()
     first[np.arange(len(pool)), text_lang] = -1  # other languages only
     present = first >= 0
     big = np.iinfo(np.int64).max
     spread = np.where(present, first, -1).max(1) - np.where(present, first, big).min(1)
-    rank_ok = present.sum(1) >= 2
-    ap_mean, ap_n = _segment_mean(ap, flat.max(1) >= 0, bounds)
-    rd_mean, rd_n = _segment_mean(spread.astype(np.float64), rank_ok, bounds)
-    rows = []
-    for a, lang in enumerate(langs):
-        if ap_n[a]:
-            rows.append(("multi.t2t.map", lang, "", float(ap_mean[a])))
-        if rd_n[a]:
-            rows.append(("multi.rank_distance", lang, "", float(rd_mean[a])))
-    return rows
+    per_lang = [(lang, "") for lang in langs]
+    return {
+        "multi.t2t.map": from_segments(average_precision(flat), flat.max(1) >= 0, bounds, per_lang),
+        "multi.rank_distance": from_segments(
+            spread.astype(np.float64), present.sum(1) >= 2, bounds, per_lang
+        ),
+    }
 
 
-def _image_rows(t2i: np.ndarray, i2t: np.ndarray, bounds: np.ndarray, langs: list[str]) -> list:
-    rows = []
+def _image_queries(t2i: np.ndarray, i2t: np.ndarray, bounds: np.ndarray, langs: list[str]) -> dict:
+    """Text-to-image hits per caption, image-to-text hits per (image, caption language)."""
     best, has = _best(i2t)  # [I, L]
+    per_lang = [(lang, "") for lang in langs]
+    out = {}
     for k in RECALL_KS:
-        t2i_mean, _ = _segment_mean(t2i < k, t2i >= 0, bounds)
-        hit = np.where(has, best < k, False).sum(0)
-        for a, lang in enumerate(langs):
-            rows.append((f"mono.t2i.r{k}", lang, "", float(t2i_mean[a])))
-            if has[:, a].any():
-                rows.append((f"mono.i2t.r{k}", lang, "", float(hit[a] / has[:, a].sum())))
-    return rows
+        out[f"mono.t2i.r{k}"] = from_segments(t2i < k, t2i >= 0, bounds, per_lang)
+        out[f"mono.i2t.r{k}"] = from_columns(best < k, has, per_lang)
+    return out
+
+
+def _long(queries: dict[str, QueryValues]) -> pd.DataFrame:
+    rows = [
+        (name, lang_a, lang_b, float(mean))
+        for name, qv in queries.items()
+        for (lang_a, lang_b), mean in zip(qv.strata, qv.means(), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=LONG_COLUMNS)
 
 
 def _aggregate(long: pd.DataFrame) -> dict[str, float]:
