@@ -66,3 +66,29 @@ def test_non_finite_loss_fails_naming_the_step(tiny_job):
     job = tiny_job(budget={"steps": 20}, train={"optimizer": {"lr": 1e30, "warmup_fraction": 0}})
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step \d+ of 20: .*L_it="):
         run_training(job)
+
+
+def test_pretrained_arm_evaluates_an_export_as_is_without_data_or_steps(tiny_job, tmp_path):
+    trained = LocalReporter(tmp_path / "trained")
+    first = run_training(tiny_job(budget={"steps": 3}), reporter=trained)
+    export = trained.checkpoints[-1] / MODEL_DIR
+    job = tiny_job(
+        budget={"steps": 3},
+        arm="pretrained",
+        alpha=None,
+        data_size=None,
+        pretrained_from=str(export),
+    )
+    reporter = LocalReporter(tmp_path / "pretrained")
+    got = run_training(job, reporter=reporter)
+
+    assert (got["steps"], got["samples_seen"], got["final"]) == (0, 0, 1)
+    aggregates = {k for k in first if "." in k}
+    assert {k: round(got[k], 4) for k in aggregates} == {k: round(first[k], 4) for k in aggregates}
+    assert (reporter.checkpoints[-1] / MODEL_DIR / "model.json").is_file()
+
+
+def test_samples_budget_is_met_within_one_batch_despite_short_last_batches(tiny_job):
+    # 100 items in batches of 32: every epoch ends in a batch of 4.
+    final = run_training(tiny_job(budget={"samples": 400}, data_size=100))
+    assert 400 <= final["samples_seen"] < 400 + 32

@@ -152,10 +152,9 @@ def run_training(
 
     def report(metrics: dict, checkpoint: bool, per_language=None) -> None:
         """Send a report; with `checkpoint`, rank 0 attaches a dir that lives during the call."""
+        sampler = run.sampler.state_dict() if run.sampler is not None else None
         ranks = (
-            gather_rank_states(
-                {"sampler": run.sampler.state_dict(), "rng": rng_state()}, world_size
-            )
+            gather_rank_states({"sampler": sampler, "rng": rng_state()}, world_size)
             if checkpoint
             else None
         )

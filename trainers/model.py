@@ -8,11 +8,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from pydantic import ValidationError
 from torch import nn
 from transformers import CLIPImageProcessor, PreTrainedTokenizerBase
 
 from trainers.config import ModelConfig, TowerConfig
-from trainers.errors import InputError
+from trainers.errors import InputError, describe_validation
 from trainers.tokenizer import corpus_tokenizer, load_tokenizer
 from trainers.towers import (
     FROZEN_TOWER_SEED,
@@ -127,7 +128,13 @@ def load_pretrained(model_dir: str | Path) -> tuple[DualEncoder, PreTrainedToken
             "`study best RUN --export DIR`"
         )
     meta = json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
-    cfg = ModelConfig.model_validate(meta["config"])
+    try:
+        cfg = ModelConfig.model_validate(meta["config"])
+    except ValidationError as exc:
+        raise InputError(
+            f"{root / CONFIG_FILE}: invalid model config: {describe_validation(exc)}; "
+            "re-export the model with `study best RUN --export DIR`"
+        ) from None
     heads = torch.load(root / HEADS_FILE, map_location="cpu", weights_only=True)
     text_cfg = TowerConfig(source=str(root / TEXT_DIR), pooling=cfg.text_tower.pooling)
     text = build_text_tower(text_cfg, vocab_size=0, max_length=cfg.max_text_length, seed=0)
