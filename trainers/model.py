@@ -91,8 +91,11 @@ class DualEncoder(nn.Module):
             image = self.encode_image(pixel_values)
         return text, image, self.log_scale_it.exp(), self.log_scale_tt.exp()
 
-    def save_pretrained(self, out_dir: str | Path, tokenizer: PreTrainedTokenizerBase) -> Path:
-        """A self-contained export: HF towers (+ tokenizer), heads and the model config."""
+    def save_pretrained(
+        self, out_dir: str | Path, tokenizer: PreTrainedTokenizerBase, precision: str = "auto"
+    ) -> Path:
+        """A self-contained export: HF towers (+ tokenizer), heads, the model config and the
+        precision policy (`train.precision`) it was trained and evaluated with."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.text_tower.encoder.save_pretrained(out / TEXT_DIR)
@@ -114,20 +117,33 @@ class DualEncoder(nn.Module):
             ).save_pretrained(str(out / IMAGE_DIR))
             heads["image_proj"] = self.image_proj.state_dict()
         torch.save(heads, out / HEADS_FILE)
-        meta = {"format": EXPORT_FORMAT, "config": self.config.model_dump(mode="json")}
+        meta = {
+            "format": EXPORT_FORMAT,
+            "config": self.config.model_dump(mode="json"),
+            "precision": precision,
+        }
         (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return out
 
 
-def load_pretrained(model_dir: str | Path) -> tuple[DualEncoder, PreTrainedTokenizerBase]:
-    """Load an export of `DualEncoder.save_pretrained` (towers through `AutoModel`)."""
-    root = Path(model_dir).expanduser()
+def _export_meta(root: Path) -> dict:
     if not (root / CONFIG_FILE).is_file():
         raise InputError(
             f"{root}: not an exported model dir (no {CONFIG_FILE}); export one with "
             "`study best RUN --export DIR`"
         )
-    meta = json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+    return json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+
+
+def export_precision(model_dir: str | Path) -> str:
+    """The precision policy an export recorded (`auto` for exports older than the record)."""
+    return _export_meta(Path(model_dir).expanduser()).get("precision", "auto")
+
+
+def load_pretrained(model_dir: str | Path) -> tuple[DualEncoder, PreTrainedTokenizerBase]:
+    """Load an export of `DualEncoder.save_pretrained` (towers through `AutoModel`)."""
+    root = Path(model_dir).expanduser()
+    meta = _export_meta(root)
     try:
         cfg = ModelConfig.model_validate(meta["config"])
     except ValidationError as exc:
