@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -35,27 +37,56 @@ def _blank_tokenizer() -> Tokenizer:
     return tok
 
 
+class VocabularyWarning(UserWarning):
+    """The vocabulary cannot hold every character of the corpus within its size."""
+
+
+def _vocabulary(counts: Counter[str], vocab_size: int) -> list[str]:
+    """Tokens within `vocab_size`: special tokens, characters by frequency (a `##` continuation
+    only for characters that occur inside a word), then the most frequent words."""
+    units: Counter[str] = Counter()
+    for word, n in counts.items():
+        units[word[0]] += n
+        for c in word[1:]:
+            units[f"##{c}"] += n
+    budget = vocab_size - len(SPECIAL_TOKENS)
+    ranked = sorted(units, key=lambda u: (-units[u], u))
+    kept = sorted(ranked[:budget], key=lambda u: (u.startswith("##"), u))
+    if len(ranked) > budget:
+        lost = sum(units[u] for u in ranked[budget:]) / sum(units.values())
+        warnings.warn(
+            f"model.text_tower.vocab_size {vocab_size} cannot hold every character of the corpus: "
+            f"its {len(ranked)} character tokens (and {len(SPECIAL_TOKENS)} special ones) need "
+            f"{len(ranked) + len(SPECIAL_TOKENS)}; kept the {budget} most frequent and no whole "
+            f"words, so words with the others ({lost:.2%} of character occurrences) become "
+            f"[UNK]; set vocab_size to at least {len(ranked) + len(SPECIAL_TOKENS)} (more leaves "
+            "room for words)",
+            VocabularyWarning,
+            stacklevel=3,
+        )
+    vocab = [*SPECIAL_TOKENS, *kept]
+    known = set(vocab)
+    words = (w for w in sorted(counts, key=lambda w: (-counts[w], w)) if w not in known)
+    return vocab + list(islice(words, max(0, vocab_size - len(vocab))))
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
     """Build a WordPiece tokenizer from `texts` and save it (Hugging Face format) to `out_dir`.
 
-    The vocabulary is every character (alone and as a `##` continuation, so nothing is unknown)
-    plus the most frequent words, ties broken alphabetically, up to `vocab_size`. Deterministic:
-    the `tokenizers` trainers assign ids in hash-map order and differ from run to run
-    (huggingface/tokenizers#1794), which would make the same study train different models.
+    The vocabulary holds at most `vocab_size` tokens: the special tokens, every character
+    (alone, and as a `##` continuation where it occurs inside a word, so nothing is unknown),
+    then the most frequent words (ties alphabetical). When the characters alone exceed the
+    size, the most frequent are kept and a VocabularyWarning states the size that holds them
+    all. Deterministic: the `tokenizers` trainers assign ids in hash-map order and differ from
+    run to run (huggingface/tokenizers#1794), which would make the same study train different
+    models.
     """
     tok = _blank_tokenizer()
     counts: Counter[str] = Counter()
     for text in texts:
         words = tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(text))
         counts.update(word for word, _ in words)
-    chars = sorted({c for word in counts for c in word})
-    vocab = [*SPECIAL_TOKENS, *chars, *(f"##{c}" for c in chars)]
-    known = set(vocab)
-    for word in sorted(counts, key=lambda w: (-counts[w], w)):
-        if len(vocab) >= vocab_size:
-            break
-        if word not in known:
-            vocab.append(word)
+    vocab = _vocabulary(counts, vocab_size)
     tok.model = models.WordPiece(
         {token: i for i, token in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100
     )
