@@ -131,8 +131,15 @@ class AnalysisConfig(_Strict):
         "cross.t2t.map",
         "multi.t2t.map",
     ]
-    fit: Literal["saturating", "power"] = "saturating"
+    fit: str = Field("saturating", description="a registered scaling law (analysis.laws)")
     bootstrap: int = Field(200, ge=0)
+
+    @field_validator("fit")
+    @classmethod
+    def _known_law(cls, name: str) -> str:
+        from analysis.laws import get_law
+
+        return get_law(name).name
 
 
 class StudyConfig(_Strict):

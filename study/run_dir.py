@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analysis.raydir import TUNE_DIR
 from study.errors import StudyError
 from study.storage import Storage, resolve_storage
 
-TUNE_DIR = "tune"
 TRAIN_DIR = "train"
 
 

@@ -7,26 +7,31 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.raydir import ARMS_FILE, INTERRUPTED_FILE
 from study.config import StudyConfig, config_to_yaml
 from study.data.sources import cache_dir, resolve_corpora
 from study.errors import StudyError
 from study.plan import TrialSpec, plan
+from study.results import run_trials
 from study.run_dir import TRAIN_DIR, TUNE_DIR
 from study.storage import Storage, check_writable, resolve_storage
+from trainers.arms import get_arm
 
 
 @dataclass
 class SweepOutcome:
-    """Where a finished (or partly failed) sweep left its results."""
+    """Where a finished (or partly failed, or interrupted) sweep left its results."""
 
     run: str
     trials: int
     errored: int
     report: Path | None
     timings: dict[str, float]
+    interrupted: int = 0  # trials an interrupt (Ctrl-C) left unfinished; they resume on a re-run
 
 
 def start_ray(address: str | None) -> dict[str, float]:
@@ -79,20 +84,26 @@ def base_job(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> dict:
     }
 
 
-def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) -> None:
-    """Train the tiny tokenizer and cache frozen image features (run once, as a Ray task)."""
+def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) -> list[str]:
+    """Train the tiny tokenizer and cache frozen image features (run once, as a Ray task);
+    returns what the tokenizer warned (the task's own output does not reach the driver)."""
     from trainers.config import ModelConfig
     from trainers.corpus import open_corpus
     from trainers.features import ensure_image_features
-    from trainers.tokenizer import corpus_tokenizer
+    from trainers.tokenizer import VocabularyWarning, corpus_tokenizer
 
     cfg = ModelConfig.model_validate(model)
+    notes = []
     if cfg.text_tower.source == "tiny" and not cfg.init_from:
-        corpus_tokenizer(open_corpus(train_dir), cfg.text_tower.vocab_size, cache)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", VocabularyWarning)
+            corpus_tokenizer(open_corpus(train_dir), cfg.text_tower.vocab_size, cache)
+        notes = [str(w.message) for w in caught if issubclass(w.category, VocabularyWarning)]
     if cfg.frozen_image_tower:
         for corpus_dir in (train_dir, eval_dir):
             if open_corpus(corpus_dir).has_images:
                 ensure_image_features(cfg, corpus_dir, cache)
+    return notes
 
 
 def prepare_shared_artifacts(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> None:
@@ -102,7 +113,9 @@ def prepare_shared_artifacts(cfg: StudyConfig, train_dir: Path, eval_dir: Path) 
     gpus = 1 if cfg.resources.gpus_per_worker and ray.cluster_resources().get("GPU") else 0
     task = ray.remote(num_cpus=1, num_gpus=gpus)(prepare_artifacts)
     model = cfg.model.model_dump(mode="json")
-    ray.get(task.remote(model, str(train_dir), str(eval_dir), str(cache_dir(cfg).resolve())))
+    cache = str(cache_dir(cfg).resolve())
+    for note in ray.get(task.remote(model, str(train_dir), str(eval_dir), cache)):
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def make_tuner(
@@ -170,10 +183,40 @@ def make_tuner(
     )
 
 
+def _write_json(storage: Storage, data: dict, *parts: str) -> None:
+    with storage.fs.open_output_stream(storage.join(*parts)) as out:
+        out.write(json.dumps(data, indent=2).encode())
+
+
+def record_arms(cfg: StudyConfig, storage: Storage) -> None:
+    """`tune/arms.json`: label and role of each arm, so readers of the run need no registry."""
+    path = (cfg.name, TUNE_DIR, ARMS_FILE)
+    arms = {}
+    if storage.exists(*path):
+        with storage.fs.open_input_stream(storage.join(*path)) as stream:
+            arms = json.loads(stream.read())
+    for arm in map(get_arm, cfg.sweep.arms):
+        arms[arm.name] = {"label": arm.label, "baseline": arm.baseline, "grid": arm.grid}
+    storage.fs.create_dir(storage.join(cfg.name, TUNE_DIR), recursive=True)
+    _write_json(storage, arms, *path)
+
+
+def mark_interrupted(cfg: StudyConfig, storage: Storage) -> int:
+    """After the sweep stopped: list the trials it left running as interrupted
+    (`tune/interrupted.json`); returns how many trials are unfinished (running or pending)."""
+    records = run_trials(storage, cfg.name)
+    running = [r.trial_id for r in records if r.status == "RUNNING"]
+    if running:
+        _write_json(storage, {"trials": running}, cfg.name, TUNE_DIR, INTERRUPTED_FILE)
+    return sum(r.status not in ("TERMINATED", "ERROR") for r in records)
+
+
 def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = None) -> SweepOutcome:
     """Validate, prepare data, run (or resume) the sweep, then write results and the report.
 
-    The outcome's `timings` (seconds per phase) also go to `<run>/timings.json`.
+    An interrupt (Ctrl-C) stops the sweep as Tune does (state saved, trials stopped); the
+    trials it left running are recorded as interrupted and the results tables written, without
+    the report. The outcome's `timings` (seconds per phase) also go to `<run>/timings.json`.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -199,40 +242,56 @@ def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = No
     prepare_shared_artifacts(cfg, train_dir, eval_dir)
     phase("feature_cache")
     job = base_job(cfg, train_dir, eval_dir)
+    record_arms(cfg, storage)
+    if storage.exists(cfg.name, TUNE_DIR, INTERRUPTED_FILE):
+        storage.fs.delete_file(storage.join(cfg.name, TUNE_DIR, INTERRUPTED_FILE))
     tuner = make_tuner(cfg, trials, storage, job, driver=driver, fresh=fresh)
-    grid = tuner.fit()
-    errored = sum(r.error is not None for r in grid)
+    try:
+        tuner.fit()
+    except KeyboardInterrupt:  # a second Ctrl-C: Tune stops without its final state
+        mark_interrupted(cfg, storage)
+        raise
     phase("trials")
-    report = finish_study(cfg, storage, train_dir)
+    records = run_trials(storage, cfg.name)
+    errored = sum(r.status == "ERROR" for r in records)
+    # Tune returns normally on a first Ctrl-C, leaving the trials it stopped RUNNING (and those
+    # it had not started PENDING); a finished sweep has none.
+    interrupted = mark_interrupted(cfg, storage)
+    report = finish_study(cfg, storage, train_dir, report=not interrupted)
     phase("analysis")
-    with storage.fs.open_output_stream(storage.join(cfg.name, "timings.json")) as out:
-        out.write(json.dumps(timings, indent=2).encode())
-    return SweepOutcome(storage.ray_join(cfg.name), len(grid), errored, report, timings)
+    _write_json(storage, timings, cfg.name, "timings.json")
+    run = storage.ray_join(cfg.name)
+    return SweepOutcome(run, len(records), errored, report, timings, interrupted)
 
 
-def finish_study(cfg: StudyConfig, storage: Storage, train_dir: Path) -> Path | None:
-    """Write the results tables and the report into the run (via a local staging dir if remote)."""
+def finish_study(
+    cfg: StudyConfig, storage: Storage, train_dir: Path, *, report: bool = True
+) -> Path | None:
+    """Write the results tables and (with `report`) the report into the run (via a local
+    staging dir if remote); returns the report's path."""
     from study.results import collect_results
 
     local = Path(storage.join(cfg.name)) if storage.is_local else cache_dir(cfg) / "runs" / cfg.name
     results = collect_results(storage, cfg.name, local, train_dir)
     if results is None:
         return None
-    from analysis import analyze
+    path = None
+    if report:
+        from analysis import analyze
 
-    report = analyze(
-        local,
-        out=local / "report",
-        metrics=cfg.analysis.metrics,
-        tradeoff_pairs=[tuple(p) for p in cfg.analysis.tradeoff],
-        fit_form=cfg.analysis.fit,
-        bootstrap=cfg.analysis.bootstrap,
-    )
+        path = analyze(
+            local,
+            out=local / "report",
+            metrics=cfg.analysis.metrics,
+            tradeoff_pairs=[tuple(p) for p in cfg.analysis.tradeoff],
+            fit_form=cfg.analysis.fit,
+            bootstrap=cfg.analysis.bootstrap,
+        )
     if not storage.is_local:
-        for part in ("results", "report"):
+        for part in ("results", "report") if report else ("results",):
             storage.upload(local / part, cfg.name, part)
         shutil.rmtree(local, ignore_errors=True)
-    return report
+    return path
 
 
 def check_fresh_allowed(storage_spec: str, name: str, yes: bool) -> None:
