@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -11,15 +10,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.raydir import ARMS_FILE, INTERRUPTED_FILE
 from study.config import StudyConfig, config_to_yaml
 from study.data.sources import cache_dir, resolve_corpora
 from study.errors import StudyError
 from study.plan import TrialSpec, plan
 from study.results import run_trials
 from study.run_dir import TRAIN_DIR, TUNE_DIR
+from study.run_records import clear_interrupted, mark_interrupted, record_arms, write_json
 from study.storage import Storage, check_writable, resolve_storage
-from trainers.arms import get_arm
 
 
 @dataclass
@@ -183,34 +181,6 @@ def make_tuner(
     )
 
 
-def _write_json(storage: Storage, data: dict, *parts: str) -> None:
-    with storage.fs.open_output_stream(storage.join(*parts)) as out:
-        out.write(json.dumps(data, indent=2).encode())
-
-
-def record_arms(cfg: StudyConfig, storage: Storage) -> None:
-    """`tune/arms.json`: label and role of each arm, so readers of the run need no registry."""
-    path = (cfg.name, TUNE_DIR, ARMS_FILE)
-    arms = {}
-    if storage.exists(*path):
-        with storage.fs.open_input_stream(storage.join(*path)) as stream:
-            arms = json.loads(stream.read())
-    for arm in map(get_arm, cfg.sweep.arms):
-        arms[arm.name] = {"label": arm.label, "baseline": arm.baseline, "grid": arm.grid}
-    storage.fs.create_dir(storage.join(cfg.name, TUNE_DIR), recursive=True)
-    _write_json(storage, arms, *path)
-
-
-def mark_interrupted(cfg: StudyConfig, storage: Storage) -> int:
-    """After the sweep stopped: list the trials it left running as interrupted
-    (`tune/interrupted.json`); returns how many trials are unfinished (running or pending)."""
-    records = run_trials(storage, cfg.name)
-    running = [r.trial_id for r in records if r.status == "RUNNING"]
-    if running:
-        _write_json(storage, {"trials": running}, cfg.name, TUNE_DIR, INTERRUPTED_FILE)
-    return sum(r.status not in ("TERMINATED", "ERROR") for r in records)
-
-
 def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = None) -> SweepOutcome:
     """Validate, prepare data, run (or resume) the sweep, then write results and the report.
 
@@ -243,8 +213,7 @@ def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = No
     phase("feature_cache")
     job = base_job(cfg, train_dir, eval_dir)
     record_arms(cfg, storage)
-    if storage.exists(cfg.name, TUNE_DIR, INTERRUPTED_FILE):
-        storage.fs.delete_file(storage.join(cfg.name, TUNE_DIR, INTERRUPTED_FILE))
+    clear_interrupted(cfg, storage)
     tuner = make_tuner(cfg, trials, storage, job, driver=driver, fresh=fresh)
     try:
         tuner.fit()
@@ -252,16 +221,18 @@ def run_study(cfg: StudyConfig, *, fresh: bool = False, address: str | None = No
         mark_interrupted(cfg, storage)
         raise
     phase("trials")
-    records = run_trials(storage, cfg.name)
-    errored = sum(r.status == "ERROR" for r in records)
     # Tune returns normally on a first Ctrl-C, leaving the trials it stopped RUNNING (and those
-    # it had not started PENDING); a finished sweep has none.
-    interrupted = mark_interrupted(cfg, storage)
+    # it had not started PENDING, or not yet created); a finished sweep has none of them.
+    mark_interrupted(cfg, storage)
+    records = run_trials(storage, cfg.name)
+    total = max(len(trials), len(records))
+    errored = sum(r.status == "ERROR" for r in records)
+    interrupted = total - errored - sum(r.status == "TERMINATED" for r in records)
     report = finish_study(cfg, storage, train_dir, report=not interrupted)
     phase("analysis")
-    _write_json(storage, timings, cfg.name, "timings.json")
+    write_json(storage, timings, cfg.name, "timings.json")
     run = storage.ray_join(cfg.name)
-    return SweepOutcome(run, len(records), errored, report, timings, interrupted)
+    return SweepOutcome(run, total, errored, report, timings, interrupted)
 
 
 def finish_study(

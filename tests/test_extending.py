@@ -16,8 +16,8 @@ from analysis.laws import FitLaw, register_law
 from study.cli import main
 from study.config import StudyConfig
 from study.plan import expand_grid
+from study.run_records import record_arms
 from study.storage import resolve_storage
-from study.sweep import record_arms
 from trainers.arms import Arm, register_arm
 from trainers.batch import subset_items
 from trainers.loop import run_training

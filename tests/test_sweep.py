@@ -207,18 +207,11 @@ def _result_lines(storage_dir: Path, name: str, dirname: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_interrupted_driver_marks_its_trials_and_a_rerun_resumes_them(
-    ray_cluster, study_cache, tmp_path, capsys
-):
-    """Ctrl-C (SIGINT) to `study run` once one trial finished: the other trial shows as
-    INTERRUPTED in `study status` and the results table; running the study again resumes it
-    and keeps the finished one."""
+def _driver_once(config: Path, storage: Path, name: str, finished: int) -> subprocess.Popen:
+    """`study run CONFIG` in its own process, returned once `finished` trials are done and
+    another one runs."""
     import ray
 
-    storage = ray_cluster / "interrupt-store"
-    raw = study_raw("stopped", study_cache, str(storage), train={"budget": {"steps": 40}})
-    config = tmp_path / "stopped.yaml"
-    config.write_text(yaml.safe_dump(raw))
     address = ray.get_runtime_context().gcs_address
     driver = subprocess.Popen(
         [sys.executable, "-m", "study", "run", str(config), "--address", address],
@@ -227,23 +220,45 @@ def test_interrupted_driver_marks_its_trials_and_a_rerun_resumes_them(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
-    while not (_trials(storage, "stopped") and _trials(storage, "stopped", "RUNNING")):
-        assert driver.poll() is None and time.monotonic() < deadline, "no trial finished"
+    while not (len(_trials(storage, name)) >= finished and _trials(storage, name, "RUNNING")):
+        assert driver.poll() is None, "the driver ended before it could be stopped"
+        assert time.monotonic() < deadline, f"{finished} trials did not finish within 300 s"
         time.sleep(0.5)
-    assert driver.poll() is None, "the driver ended before it could be interrupted"
+    return driver
+
+
+def test_interrupted_or_killed_driver_keeps_finished_trials_and_a_rerun_resumes_the_rest(
+    ray_cluster, study_cache, tmp_path, capsys
+):
+    """Ctrl-C (SIGINT) to `study run` once a trial finished: the running trial shows as
+    INTERRUPTED in `study status` and the results table. A second run resumes it and is killed
+    (SIGKILL) in turn; a third completes the study, never retraining a finished trial."""
+    storage = ray_cluster / "interrupt-store"
+    raw = study_raw(
+        "stopped", study_cache, str(storage), train={"budget": {"steps": 40}},
+        sweep={"mix_ratios": [0.5, 1.0]},
+    )  # fmt: skip
+    config = tmp_path / "stopped.yaml"
+    config.write_text(yaml.safe_dump(raw))
+
+    driver = _driver_once(config, storage, "stopped", finished=1)
     driver.send_signal(signal.SIGINT)
     assert driver.wait(timeout=180) == 130
-    (done,) = _trials(storage, "stopped")
-    before = _result_lines(storage, "stopped", done.dirname)
-    status = _status(str(storage / "stopped"), capsys)
+    status = _status(str(storage / "stopped"), capsys)  # Tune has not created the third yet
     assert "1 interrupted, 1 terminated" in status and "RUNNING" not in status
     table = pd.read_parquet(storage / "stopped" / "results" / "trials.parquet")
     assert sorted(table["status"]) == ["INTERRUPTED", "TERMINATED"]
 
+    driver = _driver_once(config, storage, "stopped", finished=2)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    done = _trials(storage, "stopped")
+    before = {r.dirname: _result_lines(storage, "stopped", r.dirname) for r in done}
+
     outcome = run_study(StudyConfig.model_validate(raw))
 
-    assert (outcome.trials, outcome.errored, outcome.interrupted) == (2, 0, 0)
+    assert (outcome.trials, outcome.errored, outcome.interrupted) == (3, 0, 0)
     after = _trials(storage, "stopped")
-    assert len(after) == 2 and all(r.steps == 40 for r in after)
-    assert _result_lines(storage, "stopped", done.dirname) == before  # not retrained
-    assert "2 terminated" in _status(str(storage / "stopped"), capsys)
+    assert len(after) == 3 and all(r.steps == 40 for r in after)
+    assert {d: _result_lines(storage, "stopped", d) for d in before} == before  # not retrained
+    assert "3 terminated" in _status(str(storage / "stopped"), capsys)
