@@ -27,8 +27,8 @@ class TowerConfig(_Strict):
     vocab_size: int = Field(
         2000,
         ge=100,
-        description="tiny text tower: most tokens of its tokenizer (characters by frequency, "
-        "then frequent words; a warning says when not every character fits)",
+        description="tiny text tower: most tokens of its tokenizer (characters, then frequent "
+        "words; a warning says when not every character fits)",
     )
     image_size: int = Field(32, ge=8, description="tiny image tower: input resolution")
     patch_size: int = Field(8, ge=2, description="tiny image tower: patch size")

@@ -42,29 +42,40 @@ class VocabularyWarning(UserWarning):
 
 
 def _vocabulary(counts: Counter[str], vocab_size: int) -> list[str]:
-    """Tokens within `vocab_size`: special tokens, characters by frequency (a `##` continuation
-    only for characters that occur inside a word), then the most frequent words."""
-    units: Counter[str] = Counter()
-    for word, n in counts.items():
-        units[word[0]] += n
-        for c in word[1:]:
-            units[f"##{c}"] += n
+    """At most `vocab_size` tokens: the special tokens, the characters, then frequent words.
+
+    Characters: each alone and as a `##` continuation; if those do not fit, only what the
+    corpus's words need (a character alone where it starts a word, a continuation where it
+    occurs inside one); if even that does not fit, the most frequent of those (and a
+    VocabularyWarning with the size that holds them all).
+    """
+    chars = sorted({c for word in counts for c in word})
+    starts = sorted({word[0] for word in counts})
+    inner = sorted({c for word in counts for c in word[1:]})
     budget = vocab_size - len(SPECIAL_TOKENS)
-    ranked = sorted(units, key=lambda u: (-units[u], u))
-    kept = sorted(ranked[:budget], key=lambda u: (u.startswith("##"), u))
-    if len(ranked) > budget:
-        lost = sum(units[u] for u in ranked[budget:]) / sum(units.values())
+    units = [*chars, *(f"##{c}" for c in chars)]
+    if len(units) > budget:
+        units = [*starts, *(f"##{c}" for c in inner)]
+    if len(units) > budget:
+        freq: Counter[str] = Counter()
+        for word, n in counts.items():
+            freq[word[0]] += n
+            freq.update({f"##{c}": n for c in word[1:]})
+        ranked = sorted(units, key=lambda u: (-freq[u], u))
+        lost = sum(freq[u] for u in ranked[budget:]) / sum(freq.values())
+        need = len(units) + len(SPECIAL_TOKENS)
         warnings.warn(
             f"model.text_tower.vocab_size {vocab_size} cannot hold every character of the corpus: "
-            f"its {len(ranked)} character tokens (and {len(SPECIAL_TOKENS)} special ones) need "
-            f"{len(ranked) + len(SPECIAL_TOKENS)}; kept the {budget} most frequent and no whole "
-            f"words, so words with the others ({lost:.2%} of character occurrences) become "
-            f"[UNK]; set vocab_size to at least {len(ranked) + len(SPECIAL_TOKENS)} (more leaves "
-            "room for words)",
+            f"its words need {len(units)} character tokens (and {len(SPECIAL_TOKENS)} special "
+            f"ones), {need} in all; kept the {budget} most frequent and no whole words, so words "
+            f"with the others ({lost:.2%} of character occurrences) become [UNK]; set vocab_size "
+            f"to at least {need} (more leaves room for words)",
             VocabularyWarning,
             stacklevel=3,
         )
-    vocab = [*SPECIAL_TOKENS, *kept]
+        kept = set(ranked[:budget])
+        units = [u for u in units if u in kept]
+    vocab = [*SPECIAL_TOKENS, *units]
     known = set(vocab)
     words = (w for w in sorted(counts, key=lambda w: (-counts[w], w)) if w not in known)
     return vocab + list(islice(words, max(0, vocab_size - len(vocab))))
@@ -74,10 +85,10 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) 
     """Build a WordPiece tokenizer from `texts` and save it (Hugging Face format) to `out_dir`.
 
     The vocabulary holds at most `vocab_size` tokens: the special tokens, every character
-    (alone, and as a `##` continuation where it occurs inside a word, so nothing is unknown),
-    then the most frequent words (ties alphabetical). When the characters alone exceed the
-    size, the most frequent are kept and a VocabularyWarning states the size that holds them
-    all. Deterministic: the `tokenizers` trainers assign ids in hash-map order and differ from
+    (alone and as a `##` continuation, so nothing is unknown; when that does not fit, only
+    what the corpus's words need), then the most frequent words
+    (ties alphabetical). When the characters alone exceed the size, the most frequent are kept
+    and a VocabularyWarning states the size that holds them all. Deterministic: the `tokenizers` trainers assign ids in hash-map order and differ from
     run to run (huggingface/tokenizers#1794), which would make the same study train different
     models.
     """
