@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.fits import fit_all
+from analysis.laws import FitLaw
 from analysis.metrics import DEFAULT_METRICS, DEFAULT_TRADEOFF
 from analysis.plot_heatmap import plot_pair_heatmaps
 from analysis.plot_languages import plot_language_bars
@@ -14,6 +15,7 @@ from analysis.plot_scaling import plot_scaling
 from analysis.plot_tradeoff import plot_tradeoff
 from analysis.render import to_html, to_markdown
 from analysis.report import build_blocks
+from analysis.series import baseline_arm, studied_label
 from analysis.tables import Results, load_results, write_results
 
 HEATMAP_METRIC = "cross.t2t.r1"
@@ -33,10 +35,15 @@ def _figures(
 ):
     """Draw every figure the data allows; returns (png path, caption) pairs."""
     figures = []
+    studied = studied_label(results.trials)
+    base = (baseline_arm(results.trials) or ("", "the baseline"))[1]
     for x, y in pairs:
         png = plot_tradeoff(results.trials, x, y, out)[0]
         figures.append(
-            (png, f"Trade-off of {x} (x) and {y} (y) as N grows, against CLIP; per-N best α below.")
+            (
+                png,
+                f"Trade-off of {x} (x) and {y} (y) as N grows, against {base}; per-N best α below.",
+            )
         )
     for metric in metrics:
         figures.append(
@@ -45,7 +52,9 @@ def _figures(
     for metric in metrics:
         paths = plot_language_bars(results, metric, out)
         if paths:
-            figures.append((paths[0], f"{metric} per language: best hybrid vs CLIP at the same N."))
+            figures.append(
+                (paths[0], f"{metric} per language: best {studied} vs {base} at the same N.")
+            )
     paths = (
         plot_pair_heatmaps(results, HEATMAP_METRIC, out)
         if _present(results, HEATMAP_METRIC)
@@ -53,7 +62,7 @@ def _figures(
     )
     if paths:
         figures.append(
-            (paths[0], f"{HEATMAP_METRIC} by language pair: best hybrid, CLIP, difference.")
+            (paths[0], f"{HEATMAP_METRIC} by language pair: best {studied}, {base}, difference.")
         )
     return figures
 
@@ -63,7 +72,7 @@ def analyze(
     out: str | os.PathLike | None = None,
     metrics: Sequence[str] = DEFAULT_METRICS,
     tradeoff_pairs: Sequence[tuple[str, str]] = DEFAULT_TRADEOFF,
-    fit_form: str = "saturating",
+    fit_form: str | FitLaw = "saturating",
     bootstrap: int = 200,
     seed: int = 0,
 ) -> Path:
@@ -84,7 +93,7 @@ def analyze(
         for x, y in tradeoff_pairs
         if (x, y) not in pairs
     ]
-    table, fits = fit_all(results.trials, used, form=fit_form, bootstrap=bootstrap, seed=seed)
+    table, fits = fit_all(results.trials, used, law=fit_form, bootstrap=bootstrap, seed=seed)
     table.to_csv(out / "fits.csv", index=False)
     figures = _figures(results, fits, used, pairs, out)
     blocks = build_blocks(results, table, used, pairs, figures, notes)

@@ -9,13 +9,10 @@ import pandas as pd
 from scipy import stats
 
 from analysis import bootstrap
-from analysis.errors import InputError
-from analysis.fitcore import C_MAX, Bounds, fit_power, fit_saturating, saturating_log
+from analysis.laws import PARAMS, FitLaw, get_law
 from analysis.metrics import from_error, lower_is_better, to_error
-from analysis.series import usable_trials
+from analysis.series import sized
 
-FORMS = {"saturating": 3, "power": 2}  # free parameters of each law
-EDGE = 1e-3  # an interval end this close to a box bound is "at the bound"
 FLAT = 0.02  # size means within 2 % of their mean magnitude: the metric does not change with N
 MONOTONE = 0.75  # |Spearman rho| of size means vs N for a steady trend (4 sizes: one swap at most)
 
@@ -24,7 +21,7 @@ MONOTONE = 0.75  # |Spearman rho| of size means vs N for a steady trend (4 sizes
 class ScalingFit:
     """One fitted law: the point estimate and its bootstrap replicates (raw parameters)."""
 
-    form: str
+    law: FitLaw
     n_ref: float
     theta: np.ndarray
     boot: np.ndarray
@@ -33,28 +30,22 @@ class ScalingFit:
 
     def params(self, theta: np.ndarray | None = None) -> np.ndarray:
         """(E_inf, B, c) in the paper's parametrisation, one row per parameter vector."""
-        t = np.atleast_2d(self.theta if theta is None else theta)
-        if self.form == "power":
-            return np.stack([np.zeros(len(t)), np.exp(t[:, 0]), t[:, 1]], axis=1)
-        return np.stack([np.exp(t[:, 0]), np.exp(t[:, 1]) * self.n_ref ** t[:, 2], t[:, 2]], axis=1)
+        return self.law.natural(np.atleast_2d(self.theta if theta is None else theta), self.n_ref)
 
     def error(self, sizes: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
         """Predicted error at `sizes`, one row per parameter vector."""
         t = np.atleast_2d(self.theta if theta is None else theta)
-        logn = np.log(np.asarray(sizes, dtype=float))[None, :]
-        if self.form == "power":
-            return np.exp(t[:, 0:1] - t[:, 1:2] * logn)
-        return np.exp(saturating_log(t, logn - np.log(self.n_ref)))
+        return self.law.predict(t, np.log(np.asarray(sizes, dtype=float)), self.n_ref)
 
     def intervals(self) -> tuple[np.ndarray, np.ndarray]:
-        """95 % intervals of (E_inf, B, c); E_inf and B cannot be negative, nor a saturating c."""
+        """95 % intervals of (E_inf, B, c), clipped to the law's bounds."""
         if self.draws is None:
-            nan = np.full(3, np.nan)
+            nan = np.full(len(PARAMS), np.nan)
             return nan, nan
         lo, hi = bootstrap.interval(self.params(self.boot), self.draws)
-        lo[:2] = np.maximum(lo[:2], 0.0)
-        if self.form == "saturating":
-            lo[2], hi[2] = max(lo[2], 0.0), min(hi[2], C_MAX)
+        for name, (low, high) in self.law.bounds.items():
+            i = PARAMS.index(name)
+            lo[i], hi[i] = max(lo[i], low), min(hi[i], high)
         return lo, hi
 
     def band(self, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,20 +57,15 @@ class ScalingFit:
         return np.maximum(lo, 0.0), hi
 
 
-def fit_law(sizes: np.ndarray, errors: np.ndarray, form: str) -> ScalingFit:
+def fit_law(sizes: np.ndarray, errors: np.ndarray, law: str | FitLaw) -> ScalingFit:
     """Point fit of one law to per-trial errors (no bootstrap)."""
-    return _fit(np.asarray(sizes, float), np.log(errors)[None, :], form)
+    return _fit(np.asarray(sizes, float), np.log(errors)[None, :], get_law(law))
 
 
-def _fit(sizes: np.ndarray, loge: np.ndarray, form: str) -> ScalingFit:
+def _fit(sizes: np.ndarray, loge: np.ndarray, law: FitLaw) -> ScalingFit:
     """Fit every row of `loge`; the first row is the data, the rest bootstrap draws."""
-    logn = np.log(sizes)
-    n_ref = float(np.exp(logn.mean()))
-    if form == "power":
-        theta, _ = fit_power(logn, loge)
-    else:
-        theta, _ = fit_saturating(logn - np.log(n_ref), loge)
-    return ScalingFit(form, n_ref, theta[0], theta[1:])
+    theta, n_ref = law.fit(np.log(sizes), loge)
+    return ScalingFit(law, n_ref, theta[0], theta[1:])
 
 
 def interval_method(sizes: np.ndarray) -> str:
@@ -88,20 +74,20 @@ def interval_method(sizes: np.ndarray) -> str:
 
 
 def fit_with_bootstrap(
-    sizes: np.ndarray, errors: np.ndarray, form: str, reps: int, rng: np.random.Generator
+    sizes: np.ndarray, errors: np.ndarray, law: FitLaw, reps: int, rng: np.random.Generator
 ) -> ScalingFit:
     """Point fit plus `reps` refits on bootstrap draws (see `interval_method`), all in one vectorised call."""
     sizes = np.asarray(sizes, dtype=float)
     loge = np.log(errors)
-    point = _fit(sizes, loge[None, :], form)
+    point = _fit(sizes, loge[None, :], law)
     if not reps:
         return point
     if interval_method(sizes) == "residual":
         fitted = np.log(point.error(sizes)[0])
-        draws = bootstrap.residual(fitted, loge, FORMS[form], reps, rng)
+        draws = bootstrap.residual(fitted, loge, law.k, reps, rng)
     else:
         draws = bootstrap.stratified(sizes, loge, reps, rng)
-    return replace(_fit(sizes, np.vstack([loge[None, :], draws.values]), form), draws=draws)
+    return replace(_fit(sizes, np.vstack([loge[None, :], draws.values]), law), draws=draws)
 
 
 def trend(sizes: np.ndarray, values: np.ndarray, metric: str) -> str:
@@ -114,13 +100,13 @@ def trend(sizes: np.ndarray, values: np.ndarray, metric: str) -> str:
     return "improves" if rho >= MONOTONE else "worsens" if rho <= -MONOTONE else "mixed"
 
 
-def _holdout(sizes: np.ndarray, errors: np.ndarray, metric: str, form: str) -> dict:
+def _holdout(sizes: np.ndarray, errors: np.ndarray, metric: str, law: FitLaw) -> dict:
     """Fit without the largest size and predict it, in metric units."""
     top = sizes.max()
     keep = sizes < top
-    if len(np.unique(sizes[keep])) < FORMS[form]:
+    if len(np.unique(sizes[keep])) < law.k:
         return {}
-    fit = fit_law(sizes[keep], errors[keep], form)
+    fit = fit_law(sizes[keep], errors[keep], law)
     pred = float(from_error(metric, fit.error(np.array([top]))[0, 0]))
     obs = float(from_error(metric, errors[~keep].mean()))
     return {
@@ -134,20 +120,11 @@ def _holdout(sizes: np.ndarray, errors: np.ndarray, metric: str, form: str) -> d
 def _interval_flags(
     fit: ScalingFit, lo: np.ndarray, hi: np.ndarray, errors: np.ndarray
 ) -> list[str]:
-    """Reasons why the intervals do not bound the parameters (ends at a box bound, or not finite)."""
-    if not np.all(np.isfinite(np.concatenate([lo, hi]))):
+    """Reasons why the intervals do not bound the parameters (not finite, or the law's own)."""
+    estimated = [PARAMS.index(p) for p in fit.law.params]
+    if not np.all(np.isfinite(np.concatenate([lo[estimated], hi[estimated]]))):
         return ["bootstrap intervals are not finite"]
-    if fit.form == "power":
-        return []  # no box: its intervals always end inside the real line
-    box = Bounds.for_errors(np.log(errors)[None, :])
-    reasons = []
-    if hi[2] >= C_MAX - EDGE or lo[2] <= EDGE:
-        reasons.append(
-            f"the interval of c reaches a bound of [0, {C_MAX:g}]: the exponent is not identified"
-        )
-    if np.log(hi[0]) >= box.hi[0] - EDGE:
-        reasons.append("the interval of E_inf reaches its upper bound")
-    return reasons
+    return fit.law.flags(lo, hi, errors)
 
 
 def _design(counts: pd.Series, k: int) -> str:
@@ -161,17 +138,18 @@ def fit_one(
     sizes: np.ndarray,
     errors: np.ndarray,
     metric: str,
-    form: str,
+    law: str | FitLaw,
     reps: int,
     rng: np.random.Generator,
 ) -> tuple[dict, ScalingFit | None]:
     """Fit one series; returns its fits.csv row (estimates, intervals, hold-out, flags) and the fit."""
-    k = FORMS[form]
+    law = get_law(law)
+    k = law.k
     counts = pd.Series(sizes).value_counts()
     distinct = len(counts)
     design = _design(counts, k)
     row = {
-        "form": form,
+        "form": law.name,
         "n_trials": len(sizes),
         "n_sizes": distinct,
         "min_seeds": int(counts.min()),
@@ -180,7 +158,7 @@ def fit_one(
     if distinct < k:
         row.update(
             underdetermined=True,
-            reason=f"only {distinct} distinct data sizes; the {form} law needs at least {k} to be fitted",
+            reason=f"only {distinct} distinct data sizes; the {law.name} law needs at least {k} to be fitted",
         )
         return row, None
     reasons = []
@@ -193,16 +171,12 @@ def fit_one(
             "one trial per size and no residual left, so no intervals; add seeds or sizes"
         )
         method, reps = "", 0
-    fit = fit_with_bootstrap(sizes, errors, form, reps, rng)
-    row.update(dict(zip(("E_inf", "B", "c"), fit.params()[0], strict=True)))
+    fit = fit_with_bootstrap(sizes, errors, law, reps, rng)
+    row.update(dict(zip(PARAMS, fit.params()[0], strict=True)))
     if reps:
         lo, hi = fit.intervals()
         row.update(
-            {
-                f"{p}_{s}": v[i]
-                for i, p in enumerate(("E_inf", "B", "c"))
-                for s, v in (("lo", lo), ("hi", hi))
-            }
+            {f"{p}_{s}": v[i] for i, p in enumerate(PARAMS) for s, v in (("lo", lo), ("hi", hi))}
         )
         flags = _interval_flags(fit, lo, hi, errors)
         if method == "residual" and (flags or left == 1):
@@ -210,9 +184,9 @@ def fit_one(
             dof = f"{left} degree{'s' * (left > 1)} of freedom"
             flags.insert(0, f"{design} leave {dof} for the noise; add sizes or seeds")
         reasons += flags
-    if form == "power":  # E_inf is fixed at 0 by this law, not estimated
-        row.update(E_inf=np.nan, E_inf_lo=np.nan, E_inf_hi=np.nan)
-    row.update(_holdout(sizes, errors, metric, form))
+    for p in set(PARAMS) - set(law.params):  # fixed by the law, not estimated
+        row.update({p: np.nan, f"{p}_lo": np.nan, f"{p}_hi": np.nan})
+    row.update(_holdout(sizes, errors, metric, law))
     row.update(underdetermined=bool(reasons), reason="; ".join(reasons), bootstrap=reps,
                interval_method=method)  # fmt: skip
     return row, fit
@@ -221,17 +195,15 @@ def fit_one(
 def fit_all(
     trials: pd.DataFrame,
     metrics: list[str],
-    form: str = "saturating",
+    law: str | FitLaw = "saturating",
     bootstrap: int = 200,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], ScalingFit]]:
     """Fit every (metric, arm/alpha) series of the trained arms; returns fits.csv and the fits by (metric, series)."""
-    if form not in FORMS:
-        raise InputError(f"fit form {form!r}: unknown; use one of {sorted(FORMS)} (analysis.fit)")
+    law = get_law(law)
     rng = np.random.default_rng(seed)
     rows, fits = [], {}
-    data = usable_trials(trials)
-    data = data[data["arm"] != "pretrained"]
+    data = sized(trials)
     for metric in metrics:
         if metric not in data:
             continue
@@ -242,7 +214,7 @@ def fit_all(
             if grp.empty:
                 continue
             sizes = grp["data_size"].to_numpy(float)
-            row, fit = fit_one(sizes, to_error(metric, grp[metric]), metric, form, bootstrap, rng)
+            row, fit = fit_one(sizes, to_error(metric, grp[metric]), metric, law, bootstrap, rng)
             rows.append({"metric": metric, "series": series, "arm": arm, "alpha": alpha, **row})
             if fit is not None:
                 fits[(metric, series)] = replace(fit, underdetermined=row["underdetermined"])

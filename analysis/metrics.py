@@ -19,8 +19,9 @@ _TASKS = {"t2i": "text→image", "i2t": "image→text", "t2t": "text→text"}
 
 
 def lower_is_better(metric: str) -> bool:
-    """Rank distance (language bias) falls as models improve; every other metric is an accuracy."""
-    return metric.endswith("rank_distance")
+    """Rank distance (language bias, and its interval ends) falls as models improve; every
+    other metric is an accuracy."""
+    return metric.removesuffix(".lo").removesuffix(".hi").endswith("rank_distance")
 
 
 def to_error(metric: str, values: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""`heatmap_<metric>`: a pair metric (query language by target language) for the best hybrid
-group, the CLIP baseline at the same size, and their difference."""
+"""`heatmap_<metric>`: a pair metric (query language by target language) for the best studied
+group, the baseline at the same size, and their difference."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from analysis.languages import language_order, pair_matrix
 from analysis.metrics import file_stem
 from analysis.plot_languages import compared_groups, group_label
 from analysis.series import group_trial_ids
-from analysis.style import figure, save
+from analysis.style import figure, house_style, save
 from analysis.tables import Results
 
 ANNOTATE_UP_TO = 12  # languages; beyond this, numbers in cells are unreadable at paper size
@@ -39,6 +39,7 @@ def _panel(ax, matrix: pd.DataFrame, title: str, cmap: str, limits: tuple[float,
     return image
 
 
+@house_style
 def plot_pair_heatmaps(results: Results, metric: str, out_dir: Path) -> list[Path] | None:
     """Draw and save the three heatmaps of pair metric `metric`; None when there is nothing to plot."""
     groups = compared_groups(results, metric)
@@ -55,7 +56,7 @@ def plot_pair_heatmaps(results: Results, metric: str, out_dir: Path) -> list[Pat
     panels = [
         (
             mats[0],
-            "best hybrid\n" + group_label(groups[0][1]).replace(", ", "\n"),
+            "best\n" + group_label(groups[0][1]).replace(", ", "\n"),
             "cividis",
             (0.0, top),
         )
@@ -70,7 +71,7 @@ def plot_pair_heatmaps(results: Results, metric: str, out_dir: Path) -> list[Pat
                 "cividis",
                 (0.0, top),
             ),
-            (diff, "difference\nbest hybrid − baseline\n", "PuOr", (-span, span)),
+            (diff, "difference\nbest − baseline\n", "PuOr", (-span, span)),
         ]
     fig = figure(WIDTH if len(panels) > 1 else 3.4, 3.0)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]

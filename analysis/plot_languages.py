@@ -1,4 +1,5 @@
-"""`languages_<metric>`: per-language bars of the best hybrid group against CLIP, grouped by resource."""
+"""`languages_<metric>`: per-language bars of the best studied group against the baseline at the
+same size, grouped by resource level."""
 
 from __future__ import annotations
 
@@ -10,19 +11,19 @@ import pandas as pd
 from analysis.languages import by_language, language_order, resources
 from analysis.metrics import describe, file_stem
 from analysis.series import baseline_group, best_group, group_trial_ids
-from analysis.style import BASELINES, OKABE_ITO, figure, format_size, save
+from analysis.style import BASELINE_STYLES, OKABE_ITO, figure, format_size, house_style, save
 from analysis.tables import Results
 
-_HYBRID_COLOR = OKABE_ITO[1]
+_ROLE_COLORS = {"best": OKABE_ITO[1], "baseline": BASELINE_STYLES[0]["color"]}
 
 
 def compared_groups(results: Results, metric: str) -> list[tuple[str, pd.Series]]:
-    """('best hybrid', group) and ('baseline', group) where present, picked by the trials table."""
+    """('best', group) of the studied arms and ('baseline', group) at its size, where present."""
     best = best_group(results.trials, metric) if metric in results.trials else None
     if best is None:
         return []
     base = baseline_group(results.trials, metric, best["data_size"])
-    return [("best hybrid", best)] + ([("baseline", base)] if base is not None else [])
+    return [("best", best)] + ([("baseline", base)] if base is not None else [])
 
 
 def group_label(group: pd.Series) -> str:
@@ -33,6 +34,7 @@ def group_label(group: pd.Series) -> str:
     )
 
 
+@house_style
 def plot_language_bars(results: Results, metric: str, out_dir: Path) -> list[Path] | None:
     """Draw and save the per-language bars of `metric`; None when there is nothing to plot."""
     groups = compared_groups(results, metric)
@@ -50,7 +52,7 @@ def plot_language_bars(results: Results, metric: str, out_dir: Path) -> list[Pat
     width = 0.8 / len(groups)
     rows = []
     for i, ((role, group), vals) in enumerate(zip(groups, values, strict=True)):
-        color = _HYBRID_COLOR if role == "best hybrid" else BASELINES["clip"]["color"]
+        color = _ROLE_COLORS[role]
         y = vals.reindex(order).to_numpy(float)
         ax.bar(
             pos + (i - (len(groups) - 1) / 2) * width,

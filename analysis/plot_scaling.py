@@ -10,8 +10,8 @@ from matplotlib.lines import Line2D
 
 from analysis.fits import ScalingFit
 from analysis.metrics import describe, file_stem, from_error, lower_is_better
-from analysis.series import aggregate, hybrid_alphas, reference, series_order, usable_trials
-from analysis.style import BASELINES, figure, save, series_style, size_axis
+from analysis.series import aggregate, references, series_order, studied_alphas
+from analysis.style import REFERENCE_STYLE, figure, house_style, save, series_styles, size_axis
 
 CURVE_POINTS = 80
 
@@ -29,20 +29,23 @@ def _curve(
     return grid, value, band
 
 
+@house_style
 def plot_scaling(
     trials: pd.DataFrame, metric: str, fits: dict[tuple[str, str], ScalingFit], out_dir: Path
 ) -> list[Path]:
     """Draw and save the scaling figure of `metric`; returns the PNG, SVG and CSV paths."""
     agg = aggregate(trials, metric)
-    alphas = hybrid_alphas(trials)
+    order = series_order(trials)
+    styles = series_styles(order, studied_alphas(trials))
     fig = figure(5.6, 4.4)
     ax = fig.add_subplot()
     rows, handles = [], []
-    for series, arm, alpha in series_order(usable_trials(trials)):
+    for s in order:
+        series, arm, alpha = s.name, s.arm, s.alpha
         pts = agg[agg["series"] == series].sort_values("data_size")
         if pts.empty:
             continue
-        st = series_style(arm, alpha, alphas)
+        st = styles[series]
         sizes, mean, sd = (pts[c].to_numpy(float) for c in ("data_size", "mean", "sd"))
         ax.errorbar(sizes, mean, yerr=np.nan_to_num(sd), fmt=st["marker"], color=st["color"],
                     capsize=2, elinewidth=0.8, markersize=4, zorder=3)  # fmt: skip
@@ -76,40 +79,26 @@ def plot_scaling(
                     }
                 )
             )
-            c = fit.params()[0, 2]
-            label += f" (c={c:.2f}, underdetermined)" if weak else f" (c={c:.2f})"
+            notes = [f"c={fit.params()[0, 2]:.2f}"] if "c" in fit.law.params else []
+            notes += ["underdetermined"] if weak else []
+            label += f" ({', '.join(notes)})" if notes else ""
         else:
             ax.plot(sizes, mean, linestyle=st["linestyle"], color=st["color"], alpha=0.6)
             label += " (no fit)"
         handles.append(Line2D([], [], label=label, **st))
-    ref = reference(trials, metric)
-    if ref is not None:
-        st = BASELINES["pretrained"]
+    st = REFERENCE_STYLE
+    for name, ref in references(trials, metric):
         ax.axhline(ref, color=st["color"], linestyle=st["linestyle"], linewidth=1.2)
         handles.append(
             Line2D(
-                [],
-                [],
-                color=st["color"],
-                linestyle=st["linestyle"],
-                label="pretrained (no training)",
+                [], [], color=st["color"], linestyle=st["linestyle"], label=f"{name} (no training)"
             )
         )
-        rows.append(
-            pd.DataFrame(
-                {"series": ["pretrained"], "arm": "pretrained", "mean": ref, "kind": "reference"}
-            )
-        )
+        rows.append(pd.DataFrame({"series": [name], "mean": ref, "kind": "reference"}))
     size_axis(ax, agg["data_size"].to_numpy(float))
     ax.set_ylabel(describe(metric).replace(" (", "\n("))
-    forms = {f.form for (m, _), f in fits.items() if m == metric}
-    law = (
-        "saturating power law"
-        if forms == {"saturating"}
-        else "power law"
-        if forms
-        else "no fitted law"
-    )
+    laws = sorted({f.law.title for (m, _), f in fits.items() if m == metric})
+    law = " / ".join(laws) or "no fitted law"
     target = "the value" if lower_is_better(metric) else "1 − value"
     ax.set_title(f"{metric}: seed mean ± sd; {law} fit of {target}, 95 % band", loc="left")
     fig.legend(handles=handles, loc="outside lower center", ncol=2)

@@ -1,4 +1,5 @@
-"""`tradeoff_<x>_vs_<y>`: monolingual against cross-lingual accuracy as data grows, against CLIP."""
+"""`tradeoff_<x>_vs_<y>`: monolingual against cross-lingual accuracy as data grows, against the
+baselines."""
 
 from __future__ import annotations
 
@@ -9,70 +10,50 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from analysis.labels import Label, place_labels, polyline_samples
-from analysis.metrics import describe, file_stem, lower_is_better
-from analysis.series import aggregate, hybrid_alphas, reference, series_order, usable_trials
-from analysis.style import BASELINES, OKABE_ITO, figure, format_size, save, series_style
+from analysis.metrics import describe, file_stem
+from analysis.selection import best_alpha, paired_means, pareto
+from analysis.series import (
+    baseline_arm,
+    references,
+    series_order,
+    studied_alphas,
+    studied_label,
+)
+from analysis.style import (
+    OKABE_ITO,
+    REFERENCE_STYLE,
+    figure,
+    format_size,
+    house_style,
+    save,
+    series_styles,
+)
 
 PANELS_PER_ROW = 5
 _METRIC_COLORS = (OKABE_ITO[3], OKABE_ITO[4])  # blue for x, vermillion for y
 
 
-def paired_means(trials: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Seed means and sds of `x` and `y` per series and size, on the trials that have both."""
-    both = trials[np.isfinite(trials[x].to_numpy(float)) & np.isfinite(trials[y].to_numpy(float))]
-    keys = ["series", "arm", "alpha", "data_size"]
-    ax, ay = aggregate(both, x), aggregate(both, y)
-    out = ax.merge(ay, on=[*keys, "n_seeds"], suffixes=("_x", "_y"))
-    return out.sort_values(keys, na_position="first").reset_index(drop=True)
-
-
-def _score(frame: pd.DataFrame, x: str, y: str) -> np.ndarray:
-    """Balanced score used to pick the best alpha: mean of both metrics, each signed so higher is better."""
-    sx = -1.0 if lower_is_better(x) else 1.0
-    sy = -1.0 if lower_is_better(y) else 1.0
-    return (sx * frame["mean_x"].to_numpy(float) + sy * frame["mean_y"].to_numpy(float)) / 2
-
-
-def pareto(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Rows not dominated in (x, y) by any other row, sorted by x."""
-    sx = -1.0 if lower_is_better(x) else 1.0
-    sy = -1.0 if lower_is_better(y) else 1.0
-    px, py = sx * points["mean_x"].to_numpy(float), sy * points["mean_y"].to_numpy(float)
-    dominated = ((px[None, :] >= px[:, None]) & (py[None, :] >= py[:, None])) & (
-        (px[None, :] > px[:, None]) | (py[None, :] > py[:, None])
-    )
-    return points[~dominated.any(axis=1)].sort_values("mean_x")
-
-
-def best_alpha(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Per data size, the hybrid row with the best balanced score of x and y."""
-    hybrid = points[points["arm"] == "hybrid"]
-    if hybrid.empty:
-        return hybrid
-    hybrid = hybrid.assign(score=_score(hybrid, x, y))
-    return hybrid.loc[hybrid.groupby("data_size")["score"].idxmax()].sort_values("data_size")
-
-
 def _main_panel(
     ax, points: pd.DataFrame, trials: pd.DataFrame, x: str, y: str
 ) -> tuple[list[pd.DataFrame], list[Label], np.ndarray]:
-    """Polylines per series through increasing N, the Pareto frontier and the pretrained point.
+    """Polylines per series through increasing N, the Pareto frontier and the reference points.
 
     Returns the plotted rows, and the N labels of each line's ends with what they must keep off,
     to be placed once the layout is final.
     """
-    alphas = hybrid_alphas(trials)
+    order = series_order(trials)
+    styles = series_styles(order, studied_alphas(trials))
     rows, handles, labels, marks = [], [], [], [np.empty((0, 2))]
     front = pareto(points, x, y)
     if len(front) > 1:
         handles += ax.plot(front["mean_x"], front["mean_y"], color="#BBBBBB", linewidth=6, alpha=0.6,
                            solid_capstyle="round", zorder=1, label="Pareto frontier (all arms, all N)")  # fmt: skip
     rows.append(front.assign(panel="all N", kind="pareto"))
-    for series, arm, alpha in series_order(usable_trials(trials)):
-        line = points[points["series"] == series].sort_values("data_size")
+    for series in order:
+        line = points[points["series"] == series.name].sort_values("data_size")
         if line.empty:
             continue
-        st = series_style(arm, alpha, alphas)
+        st = styles[series.name]
         ax.plot(
             line["mean_x"], line["mean_y"], linestyle=st["linestyle"], color=st["color"], zorder=2
         )
@@ -81,20 +62,26 @@ def _main_panel(
         span = np.ptp(scale) or 1.0
         ax.scatter(line["mean_x"], line["mean_y"], s=10 + 40 * (scale - scale.min()) / span,
                    marker=st["marker"], color=st["color"], zorder=3)  # fmt: skip
-        handles.append(Line2D([], [], label=series, **st))
+        handles.append(Line2D([], [], label=series.name, **st))
         labels += [Label(end["mean_x"], end["mean_y"], format_size(end["data_size"]), st["color"])
                    for end in (line.iloc[0], line.iloc[-1])]  # fmt: skip
         marks.append(
             polyline_samples(line["mean_x"].to_numpy(float), line["mean_y"].to_numpy(float))
         )
         rows.append(line.assign(panel="all N", kind="series"))
-    rx, ry = reference(trials, x), reference(trials, y)
-    if rx is not None and ry is not None:
-        st = BASELINES["pretrained"]
-        handles.append(ax.scatter([rx], [ry], marker=st["marker"], s=90, color=st["color"], zorder=3,
-                                  label="pretrained (no training)"))  # fmt: skip
-        rows.append(pd.DataFrame({"panel": ["all N"], "kind": "reference", "series": "pretrained",
-                                  "arm": "pretrained", "mean_x": rx, "mean_y": ry}))  # fmt: skip
+    ry = dict(references(trials, y))
+    for name, rx in references(trials, x):
+        if name not in ry:
+            continue
+        st = REFERENCE_STYLE
+        # Reference lines through the untrained model: which side of it each arm ends up on.
+        ref_line = {"color": st["color"], "linestyle": st["linestyle"], "linewidth": 0.9}
+        ax.axvline(rx, zorder=1, **ref_line)
+        ax.axhline(ry[name], zorder=1, **ref_line)
+        handles.append(ax.scatter([rx], [ry[name]], marker=st["marker"], s=90, color=st["color"],
+                                  zorder=3, label=f"{name} (no training)"))  # fmt: skip
+        rows.append(pd.DataFrame({"panel": ["all N"], "kind": "reference", "series": name,
+                                  "mean_x": rx, "mean_y": ry[name]}))  # fmt: skip
     ax.set_xlabel(describe(x))
     ax.set_ylabel(describe(y))
     ax.set_title(
@@ -104,20 +91,22 @@ def _main_panel(
     return rows, labels, np.vstack(marks)
 
 
-def _size_panel(ax, points: pd.DataFrame, n: float, best: pd.DataFrame) -> list[pd.DataFrame]:
-    """Both metrics against alpha at one size, CLIP as horizontal lines, the best alpha starred."""
+def _size_panel(
+    ax, points: pd.DataFrame, n: float, best: pd.DataFrame, base: str | None
+) -> list[pd.DataFrame]:
+    """Both metrics against alpha at one size, baseline `base` as horizontal lines, the best
+    alpha starred."""
     at = points[points["data_size"] == n]
-    hybrid = at[at["arm"] == "hybrid"].sort_values("alpha")
-    rows = [hybrid.assign(panel=f"N={n:g}", kind="alpha")]
+    studied = at[~at["is_baseline"]].sort_values("alpha")
+    baseline = at[at["arm"] == base]
+    rows = [studied.assign(panel=f"N={n:g}", kind="alpha")]
     for col, color in zip(("x", "y"), _METRIC_COLORS, strict=True):
-        ax.errorbar(hybrid["alpha"], hybrid[f"mean_{col}"], yerr=np.nan_to_num(hybrid[f"sd_{col}"]),
+        ax.errorbar(studied["alpha"], studied[f"mean_{col}"], yerr=np.nan_to_num(studied[f"sd_{col}"]),
                     color=color, marker="o", markersize=3.5, capsize=2, elinewidth=0.8)  # fmt: skip
-        clip = at[at["arm"] == "clip"]
-        if len(clip):
-            ax.axhline(clip[f"mean_{col}"].iloc[0], color=color, linestyle="--", linewidth=1.0)
-    clip = at[at["arm"] == "clip"]
-    if len(clip):
-        rows.append(clip.assign(panel=f"N={n:g}", kind="baseline"))
+        if len(baseline):
+            ax.axhline(baseline[f"mean_{col}"].iloc[0], color=color, linestyle="--", linewidth=1.0)
+    if len(baseline):
+        rows.append(baseline.assign(panel=f"N={n:g}", kind="baseline"))
     pick = best[best["data_size"] == n]
     if len(pick):
         row = pick.iloc[0]
@@ -126,29 +115,29 @@ def _size_panel(ax, points: pd.DataFrame, n: float, best: pd.DataFrame) -> list[
                     markerfacecolor="none", markeredgewidth=1.0, zorder=4)  # fmt: skip
         ax.set_title(f"N = {format_size(n)}\nbest α = {row['alpha']:g}", loc="left", fontsize=8)
         rows.append(pick.drop(columns="score").assign(panel=f"N={n:g}", kind="best"))
-    ax.set_xticks(sorted(hybrid["alpha"].unique()))
+    ax.set_xticks(sorted(studied["alpha"].unique()))
     return rows
 
 
-def _size_legend(x: str, y: str, clip: bool) -> list[Line2D]:
-    """Legend of the per-size panels: one colour per metric, dashed CLIP, the best-alpha star."""
-    solid = [Line2D([], [], color=c, marker="o", markersize=3.5, label=f"{m} (hybrid)")
+def _size_legend(x: str, y: str, studied: str, base: str | None) -> list[Line2D]:
+    """Legend of the per-size panels: one colour per metric, the dashed baseline, the best-alpha star."""
+    solid = [Line2D([], [], color=c, marker="o", markersize=3.5, label=f"{m} ({studied})")
              for m, c in ((x, _METRIC_COLORS[0]), (y, _METRIC_COLORS[1]))]  # fmt: skip
-    dashed = [Line2D([], [], color=c, linestyle="--", label=f"{m} (CLIP)")
+    dashed = [Line2D([], [], color=c, linestyle="--", label=f"{m} ({base})")
               for m, c in ((x, _METRIC_COLORS[0]), (y, _METRIC_COLORS[1]))]  # fmt: skip
     star = Line2D([], [], color="#000000", marker="*", markersize=9, markerfacecolor="none", linestyle="",
                   label="best α (highest mean of both)")  # fmt: skip
-    return [*solid, *(dashed if clip else []), star]
+    return [*solid, *(dashed if base else []), star]
 
 
+@house_style
 def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[Path]:
     """Draw and save the trade-off figure of metrics `x` (mono) and `y` (cross); returns its paths."""
     points = paired_means(trials, x, y)
+    studied = points[~points["is_baseline"]]
     # Per-size panels compare alphas: with fewer than two there is nothing to choose between.
-    alphas = points.loc[points["arm"] == "hybrid", "alpha"].nunique()
-    sizes = (
-        sorted(points.loc[points["arm"] == "hybrid", "data_size"].unique()) if alphas > 1 else []
-    )
+    sizes = sorted(studied["data_size"].unique()) if studied["alpha"].nunique() > 1 else []
+    base_arm, base_label = baseline_arm(trials) or (None, None)
     rows_n = -(-len(sizes) // PANELS_PER_ROW)
     fig = figure(7.2, 3.6 + 1.9 * rows_n)
     top, bottom = fig.subfigures(2, 1, height_ratios=[3.6, 1.9 * rows_n]) if sizes else (fig, None)
@@ -160,14 +149,13 @@ def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[P
             rows_n, min(len(sizes), PANELS_PER_ROW), sharey=True, squeeze=False
         ).ravel()
         for ax, n in zip(axes, sizes, strict=False):
-            rows += _size_panel(ax, points, n, best)
+            rows += _size_panel(ax, points, n, best, base_arm)
         for ax in axes[len(sizes) :]:
             ax.set_visible(False)
         axes[0].set_ylabel("metric value")
         bottom.supxlabel("α (share of monolingual batches)", fontsize=8.5)
-        bottom.legend(
-            handles=_size_legend(x, y, (points["arm"] == "clip").any()), loc="outside right upper"
-        )
+        legend = _size_legend(x, y, studied_label(trials), base_label)
+        bottom.legend(handles=legend, loc="outside right upper")
         bottom.suptitle("Per data size: which α balances both metrics best (mean of the two)",
                         x=0.01, ha="left", fontsize=9)  # fmt: skip
     fig.draw_without_rendering()  # fixes the layout, so labels are placed where they will be drawn

@@ -7,10 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.laws import get_law
 from analysis.render import Block
-from analysis.series import UNFINISHED, aggregate, series_order, usable_trials
+from analysis.series import (
+    UNFINISHED,
+    aggregate,
+    baseline_arm,
+    references,
+    series_order,
+    studied_label,
+)
 from analysis.summary import summarise
-from analysis.tables import Results
+from analysis.tables import PER_LANGUAGE, TRIALS, Results
 
 QUESTION = (
     "How does scaling the size of hybrid-batch training data change the trade-off between "
@@ -56,9 +64,16 @@ def interval_text(fits: pd.DataFrame) -> str:
     return f"{names}{where}, 95 %, widened by t/z for the few degrees of freedom"
 
 
+def law_text(fits: pd.DataFrame) -> str:
+    """The law(s) behind fits.csv (its `form` column): formula, name and how it is fitted."""
+    laws = [get_law(name) for name in dict.fromkeys(fits["form"])]
+    return "; ".join(f"{law.formula} ({law.title}), {law.method}" for law in laws)
+
+
 def means_table(trials: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Seed mean ± sd (seeds) of each metric per series and data size."""
-    order = {s: i for i, (s, _, _) in enumerate(series_order(usable_trials(trials)))}
+    """Seed mean ± sd (seeds) of each metric per series and data size; the references (arms
+    evaluated once) last, with N '-'."""
+    order = {s.name: i for i, s in enumerate(series_order(trials))}
     cells: dict[tuple[str, float], dict[str, str]] = {}
     for metric in metrics:
         for r in aggregate(trials, metric).itertuples(index=False):
@@ -66,8 +81,10 @@ def means_table(trials: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
             cells.setdefault((r.series, r.data_size), {})[metric] = (
                 f"{r.mean:.3f}{sd} ({r.n_seeds})"
             )
+        for name, value in references(trials, metric):
+            cells.setdefault((name, np.inf), {})[metric] = f"{value:.3f}"
     rows = [
-        {"series": s, "N": int(n), **v}
+        {"series": s, "N": int(n) if np.isfinite(n) else "-", **v}
         for (s, n), v in sorted(cells.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))
     ]
     return pd.DataFrame(rows, columns=["series", "N", *metrics])
@@ -77,8 +94,8 @@ def status_notes(trials: pd.DataFrame) -> list[str]:
     """Trials that did not finish, with their reasons."""
     bad = trials[trials["status"].isin(UNFINISHED)]
     return [
-        f"trial {r.trial_id} ({r.arm}, α={r.alpha:g}, N={r.data_size}, seed {r.seed}) is {r.status}"
-        + (f": {r.error}" if r.error else "")
+        f"trial {r.trial_id} ({r.arm}, α={r.alpha:g}, N={r.data_size if pd.notna(r.data_size) else '-'}, "
+        f"seed {r.seed}) is {r.status}" + (f": {r.error}" if r.error else "")
         for r in bad.itertuples(index=False)
     ]
 
@@ -105,15 +122,16 @@ def build_blocks(
         Block(
             "ul",
             sentences
-            or ["Not enough finished trials to answer the question (no hybrid arm with data)."],
+            or ["Not enough finished trials to answer the question (no studied arm with data)."],
         ),
     ]
+    studied, base = studied_label(trials), (baseline_arm(trials) or ("", "the baseline"))[1]
     for (x, y), table in gaps.items():
         blocks.append(
             Block(
                 "table",
                 table,
-                f"Best α per N on {x} vs {y}, and the gap to CLIP (Δ = hybrid − CLIP):",
+                f"Best α per N on {x} vs {y}, and the gap to {base} (Δ = {studied} − {base}):",
             )
         )
     notes = (
@@ -134,14 +152,13 @@ def build_blocks(
             Block("h2", "Scaling-law fits (error e = 1 − accuracy; rank distance as is)"),
             Block(
                 "p",
-                "e(N) = E∞ + B·N^(−c), Huber loss on log residuals; intervals: "
-                f"{interval_text(fits)}. Hold-out: the law fitted without the largest N predicts it. "
-                "Full table: fits.csv.",
-            ),  # fmt: skip
+                f"{law_text(fits)}; intervals: {interval_text(fits)}. Hold-out: the law fitted "
+                "without the largest N predicts it. Full table: fits.csv.",
+            ),
             Block("table", fits_table(fits)),
         ]
     blocks += [
         Block("h2", "Results by arm and data size"),
-        Block("table", means_table(trials, metrics), "Seed mean ± sd (number of seeds). Full tables: trials.csv, per_language.csv."),
+        Block("table", means_table(trials, metrics), f"Seed mean ± sd (number of seeds). Full tables: {TRIALS}.csv, {PER_LANGUAGE}.csv."),
     ]  # fmt: skip
     return blocks

@@ -1,8 +1,14 @@
-"""Figure style (paper-size fonts, Okabe-Ito colours) and saving a figure with its plotted data."""
+"""Figure style (paper-size fonts, Okabe-Ito colours) and saving a figure with its plotted data.
+
+Styles follow the roles the trials table gives (`is_baseline`, alpha), never arm names.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import matplotlib
 import numpy as np
@@ -13,13 +19,15 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 # Okabe and Ito (2008): distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
-HYBRID_COLORS = OKABE_ITO[:6]  # black is CLIP's; yellow is too faint on white
-BASELINES = {
-    "clip": {"color": "#000000", "marker": "s", "linestyle": "--"},
-    "clip-en": {"color": "#7F7F7F", "marker": "D", "linestyle": "-."},
-    "pretrained": {"color": "#7F7F7F", "marker": "*", "linestyle": ":"},
-}
-HYBRID_MARKERS = ("o", "v", "^", "<", ">", "p", "h", "X")
+STUDIED_COLORS = OKABE_ITO[:6]  # black and greys are the baselines'; yellow is too faint on white
+# Baselines in arm-name order: the first (the one compared against) black and dashed.
+BASELINE_STYLES = (
+    {"color": "#000000", "marker": "s", "linestyle": "--"},
+    {"color": "#7F7F7F", "marker": "D", "linestyle": "-."},
+    {"color": "#4D4D4D", "marker": "d", "linestyle": (0, (5, 1, 1, 1, 1, 1))},
+)
+REFERENCE_STYLE = {"color": "#7F7F7F", "marker": "*", "linestyle": ":"}  # evaluated once
+STUDIED_MARKERS = ("o", "v", "^", "<", ">", "p", "h", "X")
 RC = {
     "font.size": 8.5,
     "axes.titlesize": 9,
@@ -41,24 +49,44 @@ RC = {
 }
 
 
+Plot = TypeVar("Plot", bound=Callable)
+
+
+def house_style(plot: Plot) -> Plot:
+    """Run a plotting function (figure built and saved inside it) under the house style, without
+    changing matplotlib's global settings for the caller."""
+
+    @functools.wraps(plot)
+    def styled(*args, **kwargs):
+        with matplotlib.rc_context(RC):
+            return plot(*args, **kwargs)
+
+    return styled  # type: ignore[return-value]
+
+
 def figure(width: float, height: float) -> Figure:
-    """A new figure (no pyplot, so no global state) with the house style."""
-    matplotlib.rcParams.update(RC)
+    """A new figure, not registered with pyplot (so nothing keeps it alive after saving)."""
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def series_style(arm: str, alpha: float, alphas: list[float]) -> dict:
-    """Colour, marker and line style of a series; hybrid alphas take Okabe-Ito colours in order."""
-    if arm in BASELINES:
-        return dict(BASELINES[arm])
-    if arm != "hybrid" or not np.isfinite(alpha) or alpha not in alphas:
-        return {"color": OKABE_ITO[5], "marker": "P", "linestyle": "-"}
-    i = alphas.index(alpha)
-    if len(alphas) <= len(HYBRID_COLORS):
-        color = HYBRID_COLORS[i]
-    else:  # too many alphas for a qualitative palette: a colour-blind-safe sequential map
-        color = matplotlib.colormaps["cividis"](i / (len(alphas) - 1))
-    return {"color": color, "marker": HYBRID_MARKERS[i % len(HYBRID_MARKERS)], "linestyle": "-"}
+def series_styles(order: list, alphas: list[float]) -> dict[str, dict]:
+    """Colour, marker and line style per series (`analysis.series.Series`): studied alphas take
+    Okabe-Ito colours in alpha order, baselines the grey dashed styles in their order."""
+    styles, baselines = {}, [s for s in order if s.baseline]
+    for s in order:
+        if s.baseline:
+            styles[s.name] = dict(BASELINE_STYLES[baselines.index(s) % len(BASELINE_STYLES)])
+        elif not np.isfinite(s.alpha) or s.alpha not in alphas:
+            styles[s.name] = {"color": OKABE_ITO[5], "marker": "P", "linestyle": "-"}
+        else:
+            i = alphas.index(s.alpha)
+            if len(alphas) <= len(STUDIED_COLORS):
+                color = STUDIED_COLORS[i]
+            else:  # too many alphas for a qualitative palette: a colour-blind-safe sequential map
+                color = matplotlib.colormaps["cividis"](i / (len(alphas) - 1))
+            marker = STUDIED_MARKERS[i % len(STUDIED_MARKERS)]
+            styles[s.name] = {"color": color, "marker": marker, "linestyle": "-"}
+    return styles
 
 
 def save(fig: Figure, data: pd.DataFrame, out_dir: Path, name: str) -> list[Path]:

@@ -1,15 +1,15 @@
-"""The generated answer to the research question, in numbers: best alpha per N, the gap to CLIP
-as N grows, fitted exponents with intervals (or, plainly, why a series has none) and hold-out errors."""
+"""The generated answer to the research question, in numbers: best alpha per N, the gap to the
+baseline as N grows, fitted exponents with intervals (or, plainly, why a series has none) and
+hold-out errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from analysis.fitcore import C_MAX
-from analysis.fits import EDGE
-from analysis.plot_tradeoff import best_alpha, paired_means
-from analysis.series import aggregate
+from analysis.laws import get_law
+from analysis.selection import best_alpha, paired_means
+from analysis.series import aggregate, baseline_arm, studied_label
 from analysis.style import format_size
 
 
@@ -22,16 +22,18 @@ def _signed(v: float) -> str:
 
 
 def gap_table(trials: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Per N: the best alpha, its x and y, CLIP's, and the differences (hybrid minus CLIP)."""
+    """Per N: the best alpha, its x and y, the baseline's (`baseline_arm`), and the differences
+    (studied minus baseline)."""
     points = paired_means(trials, x, y)
     best = best_alpha(points, x, y)
-    clip = points[points["arm"] == "clip"].set_index("data_size")
+    arm, name = baseline_arm(trials) or (None, "baseline")
+    base = points[points["arm"] == arm].set_index("data_size")
     rows = []
     for _, b in best.iterrows():
         n = b["data_size"]
-        cx, cy = (clip.loc[n, c] if n in clip.index else np.nan for c in ("mean_x", "mean_y"))
+        cx, cy = (base.loc[n, c] if n in base.index else np.nan for c in ("mean_x", "mean_y"))
         rows.append({"N": int(n), "best α": b["alpha"], x: b["mean_x"], y: b["mean_y"],
-                     f"CLIP {x}": cx, f"CLIP {y}": cy, f"Δ {x}": b["mean_x"] - cx,
+                     f"{name} {x}": cx, f"{name} {y}": cy, f"Δ {x}": b["mean_x"] - cx,
                      f"Δ {y}": b["mean_y"] - cy})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -40,13 +42,14 @@ def _trend(d: float) -> str:
     return "widens" if d > 0 else "narrows" if d < 0 else "holds"
 
 
-def _gap_sentence(table: pd.DataFrame, x: str, y: str) -> str | None:
-    """How the mono and cross gap to CLIP moves from the smallest to the largest N."""
+def _gap_sentence(table: pd.DataFrame, x: str, y: str, names: tuple[str, str]) -> str | None:
+    """How the mono and cross gap to the baseline moves from the smallest to the largest N;
+    `names` are the studied arms' and the baseline's."""
     both = table.dropna(subset=[f"Δ {x}", f"Δ {y}"])
     if both.empty:
         return None
     first, last = both.iloc[0], both.iloc[-1]
-    text = (f"Against CLIP, the best hybrid's gap on {x} / {y} is {_signed(first[f'Δ {x}'])} / "
+    text = (f"Against {names[1]}, the best {names[0]}'s gap on {x} / {y} is {_signed(first[f'Δ {x}'])} / "
             f"{_signed(first[f'Δ {y}'])} at N={format_size(first['N'])}")  # fmt: skip
     if len(both) == 1:
         return text + "."
@@ -62,8 +65,8 @@ def _best_sentence(table: pd.DataFrame, x: str, y: str) -> str:
 
 
 def _at_bound(r) -> bool:
-    """A saturating exponent pinned to its box: the law fits, but says nothing about the rate."""
-    return r["form"] == "saturating" and not EDGE < r["c"] < C_MAX - EDGE
+    """An exponent pinned to its law's bound: the law fits, but says nothing about the rate."""
+    return get_law(r["form"]).at_bound("c", r["c"])
 
 
 def _series_scaling(r, means: pd.Series) -> str:
@@ -112,13 +115,14 @@ def summarise(
 ) -> tuple[list[str], dict]:
     """Summary sentences, and the per-N gap table of each trade-off pair."""
     sentences, tables = [], {}
+    names = (studied_label(trials), (baseline_arm(trials) or ("", "the baseline"))[1])
     for x, y in pairs:
         table = gap_table(trials, x, y)
         if table.empty:
             continue
         tables[(x, y)] = table
         sentences.append(_best_sentence(table, x, y))
-        gap = _gap_sentence(table, x, y)
+        gap = _gap_sentence(table, x, y, names)
         if gap:
             sentences.append(gap)
     sentences += _fit_sentences(trials, fits)

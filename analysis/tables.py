@@ -15,7 +15,12 @@ from analysis.errors import InputError
 REQUIRED = ("arm", "alpha", "data_size", "seed")
 TRIAL_COLUMNS = (
     "trial_id",
-    *REQUIRED,
+    "arm",
+    "label",
+    "is_baseline",
+    "alpha",
+    "data_size",
+    "seed",
     "status",
     "error",
     "steps",
@@ -25,6 +30,7 @@ TRIAL_COLUMNS = (
 )
 PER_LANGUAGE_COLUMNS = ("trial_id", *REQUIRED, "metric", "lang_a", "lang_b", "value")
 LANGUAGE_COLUMNS = ("lang", "resource")
+TRIALS, PER_LANGUAGE = "trials", "per_language"  # table names: <name>.parquet and <name>.csv
 _SUFFIXES = (".parquet", ".pq", ".csv")
 
 
@@ -61,7 +67,8 @@ def read_table(path: Path) -> pd.DataFrame:
 def _trial_ids(df: pd.DataFrame) -> pd.Series:
     """Readable ids for tables that have none, e.g. 'hybrid-a0.5-n1000-s0'."""
     ids = [
-        f"{arm}-a{alpha:g}-n{size}-s{seed}" if pd.notna(alpha) else f"{arm}-n{size}-s{seed}"
+        f"{arm}{f'-a{alpha:g}' if pd.notna(alpha) else ''}{f'-n{size}' if pd.notna(size) else ''}"
+        f"-s{seed}"
         for arm, alpha, size, seed in zip(
             df["arm"], df["alpha"], df["data_size"], df["seed"], strict=True
         )
@@ -86,8 +93,11 @@ def normalise_trials(df: pd.DataFrame, where: str) -> pd.DataFrame:
     out = df.copy()
     out["arm"] = out["arm"].astype(str)
     out["alpha"] = pd.to_numeric(out["alpha"], errors="coerce").astype(float)
-    for col in ("data_size", "seed"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+    sizes = pd.to_numeric(out["data_size"], errors="coerce")
+    # No size (or 0, as older runs wrote it): an arm evaluated once, without training data.
+    out["data_size"] = sizes.where(sizes > 0).round().astype("Int64")
+    out["seed"] = pd.to_numeric(out["seed"], errors="coerce").round().astype("Int64")
+    out = _arm_columns(out)
     if "trial_id" not in out:
         out["trial_id"] = _trial_ids(out)
     out["trial_id"] = out["trial_id"].astype(str)
@@ -105,6 +115,17 @@ def normalise_trials(df: pd.DataFrame, where: str) -> pd.DataFrame:
     return out.sort_values(["arm", "alpha", "data_size", "seed"], na_position="first").reset_index(
         drop=True
     )
+
+
+def _arm_columns(out: pd.DataFrame) -> pd.DataFrame:
+    """`label` and `is_baseline` as the run recorded them; for tables without them (older runs,
+    tables from elsewhere) the arm's name, and baseline = an arm that never has a mix ratio."""
+    swept = out.groupby("arm")["alpha"].transform(lambda a: a.notna().any()).astype(bool)
+    label = out["label"] if "label" in out else pd.Series(None, index=out.index, dtype=object)
+    out["label"] = label.where(label.notna(), out["arm"]).astype(str)
+    given = out["is_baseline"] if "is_baseline" in out else pd.Series(pd.NA, index=out.index)
+    out["is_baseline"] = given.astype("boolean").fillna(~swept).astype(bool)
+    return out
 
 
 def normalise_per_language(df: pd.DataFrame, trials: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -136,8 +157,9 @@ def normalise_per_language(df: pd.DataFrame, trials: pd.DataFrame, where: str) -
         )
     else:
         out["alpha"] = pd.to_numeric(out["alpha"], errors="coerce").astype(float)
-        for col in ("data_size", "seed"):
-            out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+        sizes = pd.to_numeric(out["data_size"], errors="coerce")
+        out["data_size"] = sizes.where(sizes > 0).round().astype("Int64")
+        out["seed"] = pd.to_numeric(out["seed"], errors="coerce").round().astype("Int64")
         out = out.merge(keys, on=list(REQUIRED), how="inner")
     return out[list(PER_LANGUAGE_COLUMNS)].reset_index(drop=True)
 
@@ -169,7 +191,7 @@ def _tables_current(table: Path, run: Path) -> bool:
 
 def _from_tables(table: Path, languages: list[Path]) -> Results:
     trials = normalise_trials(read_table(table), str(table))
-    lang_file = _find(table.parent, "per_language")
+    lang_file = _find(table.parent, PER_LANGUAGE)
     raw = read_table(lang_file) if lang_file and lang_file != table else pd.DataFrame()
     per_language = normalise_per_language(raw, trials, str(lang_file))
     found = next((p for p in languages if p.exists()), None)
@@ -185,18 +207,19 @@ def load_results(path: str | os.PathLike) -> Results:
         )
     if path.is_file():
         return _from_tables(path, [path.parent / "languages.csv"])
-    table = _find(path / "results", "trials")
-    has_trials = bool(raydir.trial_dirs(path))
+    table = _find(path / "results", TRIALS)
+    tune = raydir.tune_root(path)
+    has_trials = bool(raydir.trial_dirs(path)) or any(tune.glob("experiment_state-*.json"))
     languages = [path / "results" / "languages.csv", path / "languages.csv"]
     if table and _tables_current(table, path):
         return _from_tables(table, languages)
     if has_trials:
-        rows, per_language = raydir.scan(path)
+        rows, per_language = raydir.read_tune_dir(raydir.TuneDir(tune))
         trials = normalise_trials(rows, str(path))
         found = next((p for p in languages if p.exists()), None)
-        per_language = normalise_per_language(per_language, trials, f"{path}/*/per_language.csv")
+        per_language = normalise_per_language(per_language, trials, f"{tune}/*/")
         return Results(trials, per_language, read_languages(found) if found else None, path)
-    table = _find(path, "trials")
+    table = _find(path, TRIALS)
     if table:
         return _from_tables(table, [path / "languages.csv"])
     raise InputError(
@@ -216,7 +239,7 @@ def write_results(results: Results, out_dir: str | os.PathLike) -> Path:
     """Write trials and per_language as parquet and CSV (and languages.csv) into `out_dir`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, table in (("trials", results.trials), ("per_language", results.per_language)):
+    for name, table in ((TRIALS, results.trials), (PER_LANGUAGE, results.per_language)):
         _replace(lambda p, t=table: t.to_parquet(p, index=False), out / f"{name}.parquet")
         _replace(lambda p, t=table: t.to_csv(p, index=False), out / f"{name}.csv")
     if results.languages is not None:

@@ -15,15 +15,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from analysis.metrics import lower_is_better
+from analysis.raydir import TrialRecord
 from study.errors import StudyError
-from study.results import TrialRecord, read_trials
+from study.results import run_trials
 from study.run_dir import TRAIN_DIR, TUNE_DIR, RunLocation, locate_run
 from study.storage import resolve_storage
-from trainers.metric_names import check_metric_name, lower_is_better
+from trainers.checkpoint import JOB_FILE, MODEL_DIR, PER_LANGUAGE_FILE
+from trainers.metric_names import check_metric_name
 
 DEFAULT_METRIC = "cross.t2t.r1"
 # Files of a final checkpoint copied next to the model (the exported model is its `model/` dir).
-CHECKPOINT_EXTRAS = ("per_language.csv", "job.json")
+CHECKPOINT_EXTRAS = (PER_LANGUAGE_FILE, JOB_FILE)
 METRICS_FILE, PARAMS_FILE = "metrics.json", "params.json"
 
 
@@ -43,7 +46,7 @@ class BestTrial:
 
     def summary(self) -> dict[str, Any]:
         """What metrics.json records: the choice, the trial and all its final metrics."""
-        last = self.record.last_result
+        last = self.record.result
         return {
             "run": self.run.uri,
             "trial_id": self.trial_id,
@@ -80,7 +83,7 @@ def best_trial(
     mode = mode or default_mode(metric)
     if mode not in ("max", "min"):
         raise StudyError(f"mode '{mode}': expected 'max' or 'min'; pass --mode max|min")
-    records = read_trials(loc.storage, f"{loc.name}/{TUNE_DIR}")
+    records = run_trials(loc.storage, loc.name)
     if arm is not None:
         arms = sorted({str(r.params.get("arm")) for r in records})
         records = [r for r in records if r.params.get("arm") == arm]
@@ -104,14 +107,15 @@ def best_trial(
     sign = 1.0 if mode == "max" else -1.0
     # Ties go to the smaller data size, then the lower trial id: deterministic and frugal.
     value, record = max(
-        scored, key=lambda vr: (sign * vr[0], -vr[1].params.get("data_size", 0), vr[1].trial_id)
+        scored,
+        key=lambda vr: (sign * vr[0], -(vr[1].params.get("data_size") or 0), vr[1].trial_id),
     )
     return BestTrial(record, loc, metric, mode, value, len(finished))
 
 
 def _checkpoint(best: BestTrial) -> tuple[pafs.FileSystem, str]:
     """The filesystem and path of the trial's final checkpoint (the one holding `model/`)."""
-    path = best.record.last_result.get("checkpoint_path") or ""
+    path = best.record.result.get("checkpoint_path") or ""
     storage = best.run.storage
     candidates = []
     if "://" in path:
@@ -126,7 +130,7 @@ def _checkpoint(best: BestTrial) -> tuple[pafs.FileSystem, str]:
         for parent in (f"{TRAIN_DIR}/{best.trial_id}", f"{TUNE_DIR}/{best.record.dirname}"):
             candidates.append((storage.fs, storage.join(best.run.name, parent, name)))
     for fs, ckpt in candidates:
-        if fs.get_file_info(f"{ckpt}/model/model.json").type == pafs.FileType.File:
+        if fs.get_file_info(f"{ckpt}/{MODEL_DIR}/model.json").type == pafs.FileType.File:
             return fs, ckpt
     raise StudyError(
         f"trial {best.trial_id}: final checkpoint missing "
@@ -163,7 +167,7 @@ def export_best(
     except OSError as exc:
         raise _unwritable(out, exc) from None
     try:
-        pafs.copy_files(f"{ckpt}/model", str(stage), source_filesystem=fs)
+        pafs.copy_files(f"{ckpt}/{MODEL_DIR}", str(stage), source_filesystem=fs)
         for extra in CHECKPOINT_EXTRAS:
             if fs.get_file_info(f"{ckpt}/{extra}").type == pafs.FileType.File:
                 pafs.copy_files(f"{ckpt}/{extra}", str(stage / extra), source_filesystem=fs)

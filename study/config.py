@@ -22,10 +22,10 @@ from pydantic import (
 from study.config_messages import describe_override, override_for, plain_message
 from study.data.emoji.settings import EmojiSettings
 from study.errors import StudyError
+from trainers.arms import get_arm
 from trainers.config import EvalConfig, ModelConfig, TrainConfig
 from trainers.metric_names import check_metric_name
 
-ARMS = ("hybrid", "clip", "clip-en", "pretrained")
 # A metric name of docs/metrics.md (an unknown one fails with the closest names).
 MetricName = Annotated[str, AfterValidator(check_metric_name)]
 
@@ -70,7 +70,7 @@ class SweepConfig(_Strict):
 
     data_sizes: list[int] = Field(..., min_length=1)
     mix_ratios: list[float] = Field([0.0, 0.5, 1.0])
-    arms: list[Literal["hybrid", "clip", "clip-en", "pretrained"]] = ["hybrid", "clip"]
+    arms: list[str] = Field(["hybrid", "clip"], description="registered arms (trainers.arms)")
     seeds: list[int] = Field([0], min_length=1)
     pretrained_from: str | None = Field(None, description="model dir for the 'pretrained' arm")
     scheduler: SchedulerConfig = SchedulerConfig()
@@ -91,14 +91,26 @@ class SweepConfig(_Strict):
                 raise ValueError(f"alpha {a} is outside [0, 1]; use values between 0 and 1")
         return sorted(set(alphas))
 
+    @field_validator("arms")
+    @classmethod
+    def _known_arms(cls, arms: list[str]) -> list[str]:
+        for arm in arms:
+            get_arm(arm)
+        return list(dict.fromkeys(arms))
+
     @model_validator(mode="after")
     def _non_empty(self) -> SweepConfig:
         if not self.arms:
             raise ValueError("the grid is empty: list at least one arm (hybrid, clip, ...)")
-        if "hybrid" in self.arms and not self.mix_ratios:
-            raise ValueError("the grid is empty: the hybrid arm needs at least one mix ratio")
-        if "pretrained" in self.arms and not self.pretrained_from:
-            raise ValueError("arm 'pretrained' needs sweep.pretrained_from: an exported model dir")
+        for arm in map(get_arm, self.arms):
+            if arm.sweeps_alpha and not self.mix_ratios:
+                raise ValueError(
+                    f"the grid is empty: the {arm.name} arm needs at least one mix ratio"
+                )
+            if not arm.trains and not self.pretrained_from:
+                raise ValueError(
+                    f"arm '{arm.name}' needs sweep.pretrained_from: an exported model dir"
+                )
         return self
 
 
@@ -131,8 +143,15 @@ class AnalysisConfig(_Strict):
         "cross.t2t.map",
         "multi.t2t.map",
     ]
-    fit: Literal["saturating", "power"] = "saturating"
+    fit: str = Field("saturating", description="a registered scaling law (analysis.laws)")
     bootstrap: int = Field(200, ge=0)
+
+    @field_validator("fit")
+    @classmethod
+    def _known_law(cls, name: str) -> str:
+        from analysis.laws import get_law
+
+        return get_law(name).name
 
 
 class TrackingConfig(_Strict):

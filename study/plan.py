@@ -8,6 +8,7 @@ from pathlib import Path
 
 from study.config import StudyConfig
 from study.errors import StudyError
+from trainers.arms import get_arm
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class TrialSpec:
 
     arm: str
     alpha: float | None
-    data_size: int
+    data_size: int | None  # None: the arm is evaluated once, without training data
     seed: int
 
     def as_params(self) -> dict:
@@ -25,9 +26,10 @@ class TrialSpec:
 
     @property
     def label(self) -> str:
-        """A short human-readable name, e.g. `hybrid-a0.5-N1000-s0`."""
+        """A short human-readable name, e.g. `hybrid-a0.5-N1000-s0` or `pretrained-s0`."""
         alpha = f"-a{self.alpha:g}" if self.alpha is not None else ""
-        return f"{self.arm}{alpha}-N{self.data_size}-s{self.seed}"
+        size = f"-N{self.data_size}" if self.data_size is not None else ""
+        return f"{self.arm}{alpha}{size}-s{self.seed}"
 
     @property
     def title(self) -> str:
@@ -50,16 +52,16 @@ class CorpusSummary:
 
 
 def expand_grid(cfg: StudyConfig) -> list[TrialSpec]:
-    """Hybrid over sizes x alphas x seeds, each baseline arm over sizes x seeds, pretrained once."""
+    """Per arm its grid (trainers.arms): sizes x alphas x seeds, sizes x seeds, or once."""
     sweep = cfg.sweep
     trials: list[TrialSpec] = []
-    for arm in sweep.arms:
-        if arm == "pretrained":
-            trials += [TrialSpec(arm, None, 0, 0)]
+    for arm in map(get_arm, sweep.arms):
+        if not arm.sized:
+            trials.append(TrialSpec(arm.name, None, None, sweep.seeds[0]))
             continue
-        alphas = sweep.mix_ratios if arm == "hybrid" else [None]
+        alphas = sweep.mix_ratios if arm.sweeps_alpha else [None]
         trials += [
-            TrialSpec(arm, alpha, n, seed)
+            TrialSpec(arm.name, alpha, n, seed)
             for n in sweep.data_sizes
             for alpha in alphas
             for seed in sweep.seeds
@@ -107,15 +109,33 @@ def check_against_data(cfg: StudyConfig, corpus: CorpusSummary) -> None:
             f"'{unknown[0]}' (the corpus has "
             f"{', '.join(corpus.languages)})"
         )
-    if "clip-en" in cfg.sweep.arms and "en" not in (cfg.data.languages or corpus.languages):
+    languages = cfg.data.languages or corpus.languages
+    for i, arm in enumerate(map(get_arm, cfg.sweep.arms)):
+        if arm.language is not None and arm.language not in languages:
+            raise StudyError(
+                f"{cfg.place(f'sweep.arms.{i}')}: config key 'sweep.arms': '{arm.name}' needs "
+                f"'{arm.language}' among the training languages ({', '.join(languages)})"
+            )
+
+
+def check_pretrained(cfg: StudyConfig) -> None:
+    """An arm evaluated as is needs an exported model dir at sweep.pretrained_from."""
+    if all(get_arm(arm).trains for arm in cfg.sweep.arms):
+        return
+    from trainers.model import CONFIG_FILE  # torch and transformers: only when needed
+
+    model_json = Path(cfg.sweep.pretrained_from).expanduser() / CONFIG_FILE
+    if not model_json.is_file():
         raise StudyError(
-            f"{cfg.place('sweep.arms')}: config key 'sweep.arms': 'clip-en' needs English ('en') "
-            "among the training languages"
+            f"{cfg.place('sweep.pretrained_from')}: config key 'sweep.pretrained_from': "
+            f"{cfg.sweep.pretrained_from} is not an exported model dir (no {CONFIG_FILE}); "
+            "export one with `study best RUN --export DIR`"
         )
 
 
 def plan(cfg: StudyConfig, *, require_data: bool = True) -> list[TrialSpec]:
     """Validate a study against its data (if present, or required) and return its trial list."""
+    check_pretrained(cfg)
     corpus = summarize_train_corpus(cfg)
     if corpus is not None:
         check_against_data(cfg, corpus)

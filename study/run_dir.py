@@ -6,10 +6,10 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.raydir import TUNE_DIR
 from study.errors import StudyError
 from study.storage import Storage, resolve_storage
 
-TUNE_DIR = "tune"
 TRAIN_DIR = "train"
 
 

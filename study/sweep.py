@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.metrics import lower_is_better
 from study.config import StudyConfig, config_to_yaml
 from study.data.sources import cache_dir, resolve_corpora
 from study.errors import StudyError
 from study.plan import TrialSpec, plan
 from study.progress import TRIAL_TIMES_FILE, SweepConsole, read_trial_times
+from study.results import run_trials
 from study.run_dir import TRAIN_DIR, TUNE_DIR
+from study.run_records import clear_interrupted, mark_interrupted, record_arms, write_json
 from study.storage import Storage, check_writable, resolve_storage
 from study.tracking import tracking_callbacks
-from trainers.metric_names import lower_is_better
 
 
 @dataclass
 class SweepOutcome:
-    """Where a finished (or partly failed) sweep left its results."""
+    """Where a finished (or partly failed, or interrupted) sweep left its results."""
 
     run: str
     trials: int
     errored: int
     report: Path | None
     timings: dict[str, float]
+    interrupted: int = 0  # trials an interrupt (Ctrl-C) left unfinished; they resume on a re-run
 
 
 def start_ray(address: str | None) -> dict[str, float]:
@@ -84,20 +87,26 @@ def base_job(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> dict:
     }
 
 
-def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) -> None:
-    """Train the tiny tokenizer and cache frozen image features (run once, as a Ray task)."""
+def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) -> list[str]:
+    """Train the tiny tokenizer and cache frozen image features (run once, as a Ray task);
+    returns what the tokenizer warned (the task's own output does not reach the driver)."""
     from trainers.config import ModelConfig
     from trainers.corpus import open_corpus
     from trainers.features import ensure_image_features
-    from trainers.tokenizer import corpus_tokenizer
+    from trainers.tokenizer import VocabularyWarning, corpus_tokenizer
 
     cfg = ModelConfig.model_validate(model)
+    notes = []
     if cfg.text_tower.source == "tiny" and not cfg.init_from:
-        corpus_tokenizer(open_corpus(train_dir), cfg.text_tower.vocab_size, cache)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", VocabularyWarning)
+            corpus_tokenizer(open_corpus(train_dir), cfg.text_tower.vocab_size, cache)
+        notes = [str(w.message) for w in caught if issubclass(w.category, VocabularyWarning)]
     if cfg.frozen_image_tower:
         for corpus_dir in (train_dir, eval_dir):
             if open_corpus(corpus_dir).has_images:
                 ensure_image_features(cfg, corpus_dir, cache)
+    return notes
 
 
 def prepare_shared_artifacts(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> None:
@@ -107,7 +116,9 @@ def prepare_shared_artifacts(cfg: StudyConfig, train_dir: Path, eval_dir: Path) 
     gpus = 1 if cfg.resources.gpus_per_worker and ray.cluster_resources().get("GPU") else 0
     task = ray.remote(num_cpus=1, num_gpus=gpus)(prepare_artifacts)
     model = cfg.model.model_dump(mode="json")
-    ray.get(task.remote(model, str(train_dir), str(eval_dir), str(cache_dir(cfg).resolve())))
+    cache = str(cache_dir(cfg).resolve())
+    for note in ray.get(task.remote(model, str(train_dir), str(eval_dir), cache)):
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def make_tuner(
@@ -218,8 +229,10 @@ def run_study(
 ) -> SweepOutcome:
     """Validate, prepare data, run (or resume) the sweep, then write results and the report.
 
-    The outcome's `timings` (seconds per phase, and per trial: start-up, training, evaluation)
-    also go to `<run>/timings.json`. `verbose` adds Ray Tune's periodic status table.
+    An interrupt (Ctrl-C) stops the sweep as Tune does (state saved, trials stopped); the
+    trials it left running are recorded as interrupted and the results tables written, without
+    the report. The outcome's `timings` (seconds per phase, and per trial: start-up, training,
+    evaluation) also go to `<run>/timings.json`. `verbose` adds Ray Tune's periodic status table.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -251,6 +264,8 @@ def run_study(
     times_file = local / TRIAL_TIMES_FILE
     console = SweepConsole(len(trials), tuple(cfg.analysis.headline), str(times_file))
     print(f"{storage.ray_join(cfg.name)}: {len(trials)} trials", flush=True)
+    record_arms(cfg, storage)
+    clear_interrupted(cfg, storage)
     tuner = make_tuner(
         cfg,
         trials,
@@ -261,42 +276,56 @@ def run_study(
         callbacks=[console, *trackers],
         verbose=verbose,
     )
-    with _tune_console(verbose):
-        grid = tuner.fit()
-    errored = sum(r.error is not None for r in grid)
+    try:
+        with _tune_console(verbose):
+            tuner.fit()
+    except KeyboardInterrupt:  # a second Ctrl-C: Tune stops without its final state
+        mark_interrupted(cfg, storage)
+        raise
     per_trial = read_trial_times(times_file)  # before a remote run's local stage is cleared
     phase("trials")
-    report = finish_study(cfg, storage, train_dir)
+    # Tune returns normally on a first Ctrl-C, leaving the trials it stopped RUNNING (and those
+    # it had not started PENDING, or not yet created); a finished sweep has none of them.
+    mark_interrupted(cfg, storage)
+    records = run_trials(storage, cfg.name)
+    total = max(len(trials), len(records))
+    errored = sum(r.status == "ERROR" for r in records)
+    interrupted = total - errored - sum(r.status == "TERMINATED" for r in records)
+    report = finish_study(cfg, storage, train_dir, report=not interrupted)
     phase("analysis")
-    summary = {**timings, "per_trial": per_trial}
-    with storage.fs.open_output_stream(storage.join(cfg.name, "timings.json")) as out:
-        out.write(json.dumps(summary, indent=2).encode())
-    return SweepOutcome(storage.ray_join(cfg.name), len(grid), errored, report, timings)
+    write_json(storage, {**timings, "per_trial": per_trial}, cfg.name, "timings.json")
+    run = storage.ray_join(cfg.name)
+    return SweepOutcome(run, total, errored, report, timings, interrupted)
 
 
-def finish_study(cfg: StudyConfig, storage: Storage, train_dir: Path) -> Path | None:
-    """Write the results tables and the report into the run (via a local staging dir if remote)."""
+def finish_study(
+    cfg: StudyConfig, storage: Storage, train_dir: Path, *, report: bool = True
+) -> Path | None:
+    """Write the results tables and (with `report`) the report into the run (via a local
+    staging dir if remote); returns the report's path."""
     from study.results import collect_results
 
     local = local_run_dir(cfg, storage)
     results = collect_results(storage, cfg.name, local, train_dir)
     if results is None:
         return None
-    from analysis import analyze
+    path = None
+    if report:
+        from analysis import analyze
 
-    report = analyze(
-        local,
-        out=local / "report",
-        metrics=cfg.analysis.metrics,
-        tradeoff_pairs=[tuple(p) for p in cfg.analysis.tradeoff],
-        fit_form=cfg.analysis.fit,
-        bootstrap=cfg.analysis.bootstrap,
-    )
+        path = analyze(
+            local,
+            out=local / "report",
+            metrics=cfg.analysis.metrics,
+            tradeoff_pairs=[tuple(p) for p in cfg.analysis.tradeoff],
+            fit_form=cfg.analysis.fit,
+            bootstrap=cfg.analysis.bootstrap,
+        )
     if not storage.is_local:
-        for part in ("results", "report"):
+        for part in ("results", "report") if report else ("results",):
             storage.upload(local / part, cfg.name, part)
         shutil.rmtree(local, ignore_errors=True)
-    return report
+    return path
 
 
 def check_fresh_allowed(storage_spec: str, name: str, yes: bool) -> None:

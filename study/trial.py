@@ -13,13 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import ValidationError
 from ray import tune
 from ray.tune.integration.ray_train import TuneReportCallback
 
+from study.errors import StudyError
 from trainers.checkpoint import PER_LANGUAGE_FILE
+from trainers.errors import describe_validation
 from trainers.job import TrainJob
 from trainers.loop import run_training
 from trainers.ray_train import build_torch_trainer, with_tune_step
+
+PARAM_KEYS = ("arm", "alpha", "data_size", "seed")
 
 
 class TuneReporter:
@@ -68,16 +73,21 @@ def _train_with_ray_train(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, 
 
 
 def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[str, Any]) -> None:
-    """The Tune function: one training run, then one final report with the checkpoint path."""
-    job = TrainJob(
-        **base_job,
-        arm=config["arm"],
-        alpha=config["alpha"],
-        data_size=config["data_size"],
-        seed=config["seed"],
-    )
+    """The Tune function: one training run, then one final report with the checkpoint path.
+
+    The final report names the trial's per-language table (`per_language_file`, a file in the
+    trial dir), so readers of the run learn its name from the run.
+    """
+    params = {key: config[key] for key in PARAM_KEYS}
+    try:
+        job = TrainJob(**base_job, **params)
+    except ValidationError as exc:
+        # One line for `study status`, not pydantic's block with its documentation URL.
+        raise StudyError(f"trial {params}: {describe_validation(exc)}") from None
     train = _train_in_trial if runs_in_trial(launch) else _train_with_ray_train
     final, checkpoint = train(job, launch)
+    if (Path(tune.get_context().get_trial_dir()) / PER_LANGUAGE_FILE).is_file():
+        final["per_language_file"] = PER_LANGUAGE_FILE
     if checkpoint is not None:
         final["checkpoint_path"] = checkpoint.path
     tune.report({**final, "final": 1})

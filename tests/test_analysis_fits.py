@@ -106,9 +106,12 @@ def test_single_seed_flags_say_why_and_trends_are_named():
 def test_fit_all_one_row_per_series_and_metric_and_rank_distance_fitted_as_is():
     df = synthetic_trials(TRUTH, SIZES, seeds=2, sd=0.01, rng=np.random.default_rng(5))
     df = df.assign(
-        status="TERMINATED", **{"multi.rank_distance": 30 * law(df["data_size"], *TRUTH)}
+        status="TERMINATED",
+        label="hybrid",
+        is_baseline=False,
+        **{"multi.rank_distance": 30 * law(df["data_size"], *TRUTH)},
     )
-    clip = df.assign(arm="clip", alpha=np.nan, acc=df["acc"] - 0.1)
+    clip = df.assign(arm="clip", label="CLIP", is_baseline=True, alpha=np.nan, acc=df["acc"] - 0.1)
 
     table, fits = fit_all(
         pd.concat([df, clip]), ["acc", "multi.rank_distance", "absent"], bootstrap=20
@@ -120,5 +123,5 @@ def test_fit_all_one_row_per_series_and_metric_and_rank_distance_fitted_as_is():
     # Rank distance is lower-is-better: the law describes the value itself (E_inf = 30 * 0.2).
     rd = table[(table["metric"] == "multi.rank_distance") & (table["arm"] == "hybrid")].iloc[0]
     assert rd["E_inf"] == pytest.approx(6.0, rel=0.05) and rd["c"] == pytest.approx(0.5, abs=0.02)
-    with pytest.raises(InputError, match="fit form .cubic.: unknown"):
-        fit_all(df, ["acc"], form="cubic")
+    with pytest.raises(InputError, match="fit law 'cubic': unknown; use one of saturating, power"):
+        fit_all(df, ["acc"], law="cubic")

@@ -9,6 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.raydir import ARMS_FILE
+from trainers.arms import get_arm
+from trainers.checkpoint import PER_LANGUAGE_FILE
+
 LANGS = {
     "en": "high",
     "de": "high",
@@ -93,7 +97,7 @@ def _trial_metrics(
 def _grid(seeds: int) -> list[tuple[str, float | None, int, int]]:
     grid = [("hybrid", a, n, s) for a in ALPHAS for n in SIZES for s in range(seeds)]
     grid += [("clip", None, n, s) for n in SIZES for s in range(seeds)]
-    return grid + [("pretrained", None, 0, 0)]
+    return grid + [("pretrained", None, None, 0)]
 
 
 def write_ray_run(run: Path, seeds: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -101,6 +105,9 @@ def write_ray_run(run: Path, seeds: int = 3, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     tune_dir = run / "tune"
     tune_dir.mkdir(parents=True)
+    arms = {name: {"label": get_arm(name).label, "baseline": get_arm(name).baseline}
+            for name in ("hybrid", "clip", "pretrained")}  # fmt: skip
+    (tune_dir / ARMS_FILE).write_text(json.dumps(arms))  # as `study run` records them
     expected = []
     for i, (arm, alpha, n, s) in enumerate(_grid(seeds)):
         trial_id = f"a1b2c_{i:05d}"
@@ -108,7 +115,7 @@ def write_ray_run(run: Path, seeds: int = 3, seed: int = 0) -> pd.DataFrame:
         trial.mkdir()
         params = {"arm": arm, "alpha": alpha, "data_size": n, "seed": s}
         (trial / "params.json").write_text(json.dumps(params, indent=2))
-        agg, long = _trial_metrics(arm, alpha, max(n, 1), rng)
+        agg, long = _trial_metrics(arm, alpha, n or 1, rng)
         tune = {
             "trial_id": trial_id,
             "config": params,
@@ -119,10 +126,11 @@ def write_ray_run(run: Path, seeds: int = 3, seed: int = 0) -> pd.DataFrame:
         reports = [
             {"step": 10, "samples_seen": 320, "loss": 2.5, **{k: v * 0.5 for k, v in agg.items()}, **tune},
             {"step": 20, "samples_seen": 640, "final": 1, "loss": 1.5, **agg, "wall_s": 30.0 + i,
-             "accel_s": 0.0, "checkpoint_path": str(trial / "checkpoint_000001"), **tune},
+             "accel_s": 0.0, "checkpoint_path": str(trial / "checkpoint_000001"),
+             "per_language_file": PER_LANGUAGE_FILE, **tune},
         ]  # fmt: skip
         (trial / "result.json").write_text("".join(json.dumps(r) + "\n" for r in reports))
-        long.to_csv(trial / "per_language.csv", index=False)
+        long.to_csv(trial / PER_LANGUAGE_FILE, index=False)
         expected.append({"trial_id": trial_id, **params, "status": "TERMINATED", **agg})
     failed = tune_dir / "train_trial_a1b2c_99999_99_arm=hybrid_2026-01-01_00-00-00"
     failed.mkdir()

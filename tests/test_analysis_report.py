@@ -213,6 +213,9 @@ def test_cli_survives_missing_metrics_nan_rows_and_a_single_arm(tmp_path, capsys
     assert main([*args, "--fit", "power", "--out", str(tmp_path / "out")]) == 0
     md = (tmp_path / "out" / "report.md").read_text()
     assert "skipped: en.t2i.r1" in md
+    assert "e(N) = B·N^(−c) (power law), least squares" in md and "E∞ + B" not in md
+    svg = (tmp_path / "out" / "scaling_cross_t2t_r1.svg").read_text()
+    assert "power law fit" in svg and "saturating" not in svg
     assert (tmp_path / "out" / "tradeoff_mono_t2i_r1_vs_cross_t2t_r1.png").exists()
     assert len(pd.read_csv(tmp_path / "out" / "fits.csv")) == 2
 

@@ -122,6 +122,14 @@ BAD_CONFIGS = {
         ["train.budget", "exactly one of epochs, samples, steps"],
     ),
     "top level not a mapping": ("- a\n- b\n", ["expected a mapping"]),
+    "unknown arm": (
+        "name: x\nsweep:\n  data_sizes: [100]\n  arms: [hybrid, clp]\n",
+        ["study.yaml:4", "'sweep.arms'", "unknown arm 'clp'", "did you mean 'clip'"],
+    ),
+    "pretrained without a model": (
+        "name: x\nsweep:\n  data_sizes: [100]\n  arms: [pretrained]\n",
+        ["arm 'pretrained' needs sweep.pretrained_from"],
+    ),
 }
 
 
@@ -159,3 +167,24 @@ def test_bad_override(capsys):
     assert_one_line_error(code, err, "--set", "key=value")
     code, _, err = run_cli(capsys, "plan", str(DEMO), "--set", "train.lr=0.1")
     assert_one_line_error(code, err, "unknown config key 'train.lr'")
+
+
+def test_pretrained_arm_is_planned_once_without_a_data_size(tmp_path, capsys):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "model.json").write_text("{}")
+    path = demo_with(
+        tmp_path, sweep={"arms": ["hybrid", "pretrained"], "pretrained_from": str(export)}
+    )
+    trials = expand_grid(load_config(path))
+    assert [t for t in trials if t.arm == "pretrained"] == [
+        type(trials[0])("pretrained", None, None, load_config(path).sweep.seeds[0])
+    ]
+    assert trials[-1].label == "pretrained-s0"
+    code, out, _ = run_cli(capsys, "plan", str(path))
+    assert code == 0 and "pretrained x1" in out
+    assert any(line.split()[1:4] == ["pretrained", "-", "-"] for line in out.splitlines()[2:-1])
+
+    (export / "model.json").unlink()
+    code, _, err = run_cli(capsys, "plan", str(path))
+    assert_one_line_error(code, err, "sweep.pretrained_from", "not an exported model dir")

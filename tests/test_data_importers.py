@@ -261,6 +261,23 @@ def test_table_importer_honours_an_idx_column_and_text_only(tmp_path, capsys):
     assert not open_corpus(tmp_path / "o").has_images
 
 
+def test_provenance_options_reach_the_manifest_without_replacing_the_input(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_text("id,lang,text\nx,en,a red circle\n")
+    cols = ["--item-col", "id", "--lang-col", "lang", "--text-col", "text"]
+    notes = ["--source", "hand-written note", "--name", "mine", "--licence", "CC0"]
+    run(capsys, "data", "table", str(path), *cols, *notes, "--out", str(tmp_path / "t"))
+    run(capsys, "data", "xm3600", "--captions", str(XM3600 / "captions.jsonl"), *notes,
+        "--out", str(tmp_path / "x"))  # fmt: skip
+    for out in ("t", "x"):
+        manifest = open_corpus(tmp_path / out).manifest
+        assert (manifest["source"], manifest["name"], manifest["licence"]) == (
+            "hand-written note",
+            "mine",
+            "CC0",
+        )
+
+
 def test_overwrite_replaces_an_existing_corpus_whole(tmp_path, capsys):
     out = tmp_path / "c"
     run(capsys, "data", "xm3600", "--captions", str(XM3600 / "captions.jsonl"), "--out", str(out))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -15,6 +16,10 @@ from transformers import (
     CLIPModel,
     CLIPVisionConfig,
     CLIPVisionModel,
+    SiglipConfig,
+    SiglipImageProcessor,
+    SiglipModel,
+    SiglipVisionModel,
     XLMRobertaConfig,
     XLMRobertaModel,
 )
@@ -22,7 +27,13 @@ from transformers import (
 from trainers.config import ModelConfig, TowerConfig
 from trainers.errors import InputError
 from trainers.model import build_model, load_pretrained
-from trainers.tokenizer import ensure_tokenizer, load_tokenizer, tokenize, train_tokenizer
+from trainers.tokenizer import (
+    VocabularyWarning,
+    ensure_tokenizer,
+    load_tokenizer,
+    tokenize,
+    train_tokenizer,
+)
 
 TEXTS = [
     "A red circle above a small blue square.",
@@ -69,6 +80,23 @@ def test_tokenizer_is_the_same_in_every_process(tmp_path):
         )
         files.append((tmp_path / name / "tokenizer.json").read_bytes())
     assert files[0] == files[1]
+
+
+def test_tokenizer_vocabulary_never_exceeds_vocab_size_and_says_what_it_needs(tmp_path):
+    # 600 distinct CJK characters (split one by one, so never '##' continuations) + Latin words.
+    cjk = ["".join(chr(0x4E00 + (7 * i + j) % 600) for j in range(8)) for i in range(300)]
+    latin = ["a red circle above a blue square"] * 20
+    with pytest.warns(VocabularyWarning, match=r"vocab_size 300 .* (\d+) in all; .*at least \1 "):
+        small = load_tokenizer(train_tokenizer(cjk + latin, 300, tmp_path / "small"))
+    assert len(small) == 300 and "[UNK]" not in small.tokenize("a red circle")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # room for every character: no warning
+        big = load_tokenizer(train_tokenizer(cjk + latin, 1000, tmp_path / "big"))
+    vocab = big.get_vocab()
+    assert len(vocab) < 1000 and {"circle", "square", "red"} <= set(vocab)  # every word fits
+    assert not any(t.startswith("##") and "\u4e00" <= t[2] <= "\u9fff" for t in vocab)
+    assert big.tokenize(cjk[0]) == list(cjk[0])
 
 
 def test_ensure_tokenizer_caches_by_fingerprint_and_size(tmp_path):
@@ -205,6 +233,42 @@ def test_full_clip_checkpoint_loads_only_its_vision_half(tok_dir, tmp_path):
         model.image_tower.encoder.embeddings.patch_embedding.weight,
         clip.vision_model.embeddings.patch_embedding.weight,
     )
+
+
+def test_full_siglip_checkpoint_loads_only_its_vision_half_with_its_preprocessing(
+    tok_dir, tmp_path
+):
+    tower = {"hidden_size": 24, "intermediate_size": 48, "num_hidden_layers": 1,
+             "num_attention_heads": 2}  # fmt: skip
+    siglip = SiglipModel(
+        SiglipConfig(
+            text_config={**tower, "vocab_size": 64},
+            vision_config={**tower, "image_size": 32, "patch_size": 8},
+        )
+    )
+    siglip.save_pretrained(tmp_path / "siglip")
+    SiglipImageProcessor(
+        size={"height": 32, "width": 32}, image_mean=[0.5] * 3, image_std=[0.25] * 3
+    ).save_pretrained(str(tmp_path / "siglip"))
+    cfg = ModelConfig(image_tower=TowerConfig(source=str(tmp_path / "siglip")), embed_dim=8)
+    model, _ = build_model(cfg, tokenizer_dir=tok_dir, seed=0)
+
+    image = model.image_tower
+    assert isinstance(image.encoder, SiglipVisionModel) and image.width == 24
+    assert image.image_size == 32
+    assert torch.equal(image.mean.flatten(), torch.full((3,), 0.5))
+    assert torch.equal(image.std.flatten(), torch.full((3,), 0.25))
+    vision = siglip.vision_model.eval()
+    pixels = image.preprocess(_images(2))
+    assert torch.allclose(
+        pixels, (torch.from_numpy(_images(2)).permute(0, 3, 1, 2) / 255 - 0.5) / 0.25
+    )
+    with torch.no_grad():
+        assert torch.allclose(image.eval()(pixels), vision(pixel_values=pixels).pooler_output)
+    model.save_pretrained(tmp_path / "export", load_tokenizer(tok_dir))
+    loaded, _ = load_pretrained(tmp_path / "export")
+    assert isinstance(loaded.image_tower.encoder, SiglipVisionModel)
+    assert torch.equal(loaded.image_tower.std, image.std) and loaded.image_tower.image_size == 32
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,11 @@ from scipy.stats import binom
 
 from study.cli import main
 from trainers.batch import CaptionIndex, PairBatch, subset_items
+from trainers.config import BudgetConfig
 from trainers.corpus import write_corpus
 from trainers.errors import InputError
 from trainers.sampler import PairSampler
+from trainers.schedule import total_steps
 
 LANGS = ("ar", "de", "el", "en", "es", "fr", "hi", "ja", "ru", "sw")
 
@@ -337,3 +339,19 @@ def test_inspect_batches_writes_what_each_rank_trains_on(
     )
     assert "--world-size 3" in capsys.readouterr().err
     assert sorted(p.name for p in out_dir.iterdir()) == ["batches.jsonl"]
+
+
+@pytest.mark.parametrize(("arm", "alpha"), [("hybrid", 0.5), ("hybrid", 1.0), ("clip", None)])
+def test_samples_budget_gives_every_size_the_same_samples_within_a_batch(
+    index: CaptionIndex, arm: str, alpha: float | None
+) -> None:
+    # Sizes whose epochs end in short batches (and, at alpha 1, in uneven 'sw' coverage).
+    budget, batch = BudgetConfig(samples=1000), 48
+    for size in (50, 130, 333, 600):
+        sampler = PairSampler(
+            index, subset_items(600, size, 1), arm=arm, alpha=alpha, batch_size=batch
+        )
+        steps = total_steps(budget, sampler)
+        seen = sum(len(sampler.next_batch().it_items) for _ in range(steps))
+        assert 1000 <= seen < 1000 + batch, (size, steps, seen)
+        assert sampler.step == steps  # counting the steps left the sampler where it was

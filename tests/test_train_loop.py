@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import torch
 from conftest import CORPUS_EVAL_ITEMS
+from torch.nn.modules.module import register_module_forward_hook
 
 from trainers.checkpoint import MODEL_DIR, PER_LANGUAGE_FILE, load_state
+from trainers.encoder import Encoder
+from trainers.features import ensure_image_features
 from trainers.loop import NonFiniteLossError, run_training
 from trainers.model import load_pretrained
 from trainers.reporting import LocalReporter
@@ -86,3 +91,73 @@ def test_non_finite_loss_fails_naming_the_step(tiny_job):
     job = tiny_job(budget={"steps": 20}, train={"optimizer": {"lr": 1e30, "warmup_fraction": 0}})
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step \d+ of 20: .*L_it="):
         run_training(job)
+
+
+def test_pretrained_arm_evaluates_an_export_as_is_without_data_or_steps(tiny_job, tmp_path):
+    trained = LocalReporter(tmp_path / "trained")
+    first = run_training(tiny_job(budget={"steps": 3}), reporter=trained)
+    export = trained.checkpoints[-1] / MODEL_DIR
+    job = tiny_job(
+        budget={"steps": 3},
+        arm="pretrained",
+        alpha=None,
+        data_size=None,
+        pretrained_from=str(export),
+    )
+    reporter = LocalReporter(tmp_path / "pretrained")
+    got = run_training(job, reporter=reporter)
+
+    assert (got["steps"], got["samples_seen"], got["final"]) == (0, 0, 1)
+    aggregates = {k for k in first if "." in k}
+    assert {k: round(got[k], 4) for k in aggregates} == {k: round(first[k], 4) for k in aggregates}
+    assert (reporter.checkpoints[-1] / MODEL_DIR / "model.json").is_file()
+
+
+def test_samples_budget_is_met_within_one_batch_despite_short_last_batches(tiny_job):
+    # 100 items in batches of 32: every epoch ends in a batch of 4.
+    final = run_training(tiny_job(budget={"samples": 400}, data_size=100))
+    assert 400 <= final["samples_seen"] < 400 + 32
+
+
+class LinearDtypes:
+    """Dtypes of every nn.Linear output, split by whether it ran under inference mode (encoding)."""
+
+    def __enter__(self):
+        self.seen = {"train": set(), "encode": set()}
+
+        def hook(module, args, output):
+            if isinstance(module, torch.nn.Linear):
+                self.seen["encode" if torch.is_inference_mode_enabled() else "train"].add(
+                    output.dtype
+                )
+
+        self.handle = register_module_forward_hook(hook)
+        return self.seen
+
+    def __exit__(self, *exc):
+        self.handle.remove()
+
+
+@pytest.mark.parametrize(
+    ("precision", "dtype"),
+    [("fp32", torch.float32), ("bf16", torch.bfloat16), ("auto", torch.float32)],
+)
+def test_train_precision_governs_training_evaluation_and_the_exports_encoder(
+    tiny_job, tmp_path, precision, dtype
+):
+    job = tiny_job(budget={"steps": 2}, train={"precision": precision})
+    for corpus in (job.train_corpus, job.eval_corpus):  # cached first: computed apart, in fp32
+        ensure_image_features(job.model, corpus, job.cache_dir, device="cpu")
+    reporter = LocalReporter(tmp_path)
+    with LinearDtypes() as seen:
+        run_training(job, reporter=reporter, device="cpu")
+    # On a CPU, auto is fp32 and bf16 autocasts all the same (the torch CPU autocast).
+    assert seen == {"train": {dtype}, "encode": {dtype}}
+
+    export = reporter.checkpoints[-1] / MODEL_DIR
+    assert json.loads((export / "model.json").read_text())["precision"] == precision
+    for asked, want in ((None, dtype), ("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        encoder = Encoder.load(export, device="cpu", precision=asked)
+        with LinearDtypes() as seen:
+            texts = encoder.encode_texts(["a red circle"])
+        assert seen["encode"] == {want} and texts.dtype == "float32"

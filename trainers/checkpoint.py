@@ -89,14 +89,15 @@ def write_checkpoint(
     tokenizer,
     job_json: str,
     per_language=None,
+    precision: str = "auto",
 ) -> Path:
     """A checkpoint dir: `state`, tokenizer and job; the final one (with `per_language`, a
-    DataFrame) adds the exported model and the per-language table."""
+    DataFrame) adds the exported model (recording `precision`) and the per-language table."""
     out = Path(out_dir)
     save_state(out, state)
     tokenizer.save_pretrained(str(out / TOKENIZER_DIR))
     (out / JOB_FILE).write_text(job_json, encoding="utf-8")
     if per_language is not None:
-        model.save_pretrained(out / MODEL_DIR, tokenizer)
+        model.save_pretrained(out / MODEL_DIR, tokenizer, precision=precision)
         per_language.to_csv(out / PER_LANGUAGE_FILE, index=False)
     return out

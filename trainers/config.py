@@ -29,7 +29,8 @@ class TowerConfig(_Strict):
     vocab_size: int = Field(
         2000,
         ge=100,
-        description="tiny text tower: tokenizer size (all characters + frequent words)",
+        description="tiny text tower: most tokens of its tokenizer (characters, then frequent "
+        "words; a warning says when not every character fits)",
     )
     image_size: int = Field(32, ge=8, description="tiny image tower: input resolution")
     patch_size: int = Field(8, ge=2, description="tiny image tower: patch size")
@@ -79,7 +80,11 @@ class TrainConfig(_Strict):
     batch_size: int = Field(64, ge=2, description="global batch (pairs per step, all workers)")
     budget: BudgetConfig = BudgetConfig(epochs=3)
     optimizer: OptimizerConfig = OptimizerConfig()
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="auto: bf16 autocast on CUDA, fp32 elsewhere; bf16: bf16 autocast on any "
+        "device (CPU included); fp32: none. Training, evaluation and exports (trainers.precision)",
+    )
     text_text_weight: float = Field(1.0, ge=0, description="lambda in L = L_it + lambda * L_tt")
     temperature: float = Field(0.07, gt=0, le=1, description="initial softmax temperature")
     language_sampling: Literal["uniform", "proportional", "temperature"] = "uniform"

@@ -5,6 +5,7 @@ Example::
     from trainers.encoder import Encoder
 
     enc = Encoder.load("exports/best")              # a `study best --export` dir; GPU if present
+                                                    # and its recorded precision (model.json)
     texts = enc.encode_texts(["a red circle", "ein roter Kreis"])  # [2, d], unit norm
     images = enc.encode_images(pil_images)           # list of PIL images or uint8 [n, H, W, 3]
     scores = texts @ images.T                        # cosine similarities
@@ -12,32 +13,48 @@ Example::
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from trainers.errors import InputError
-from trainers.model import DualEncoder, load_pretrained
+from trainers.model import DualEncoder, export_precision, load_pretrained
+from trainers.precision import autocast, compute_dtype
 from trainers.tokenizer import tokenize
 
 
 class Encoder:
-    """An exported DualEncoder and its tokenizer, in eval mode on one device."""
+    """An exported DualEncoder and its tokenizer, in eval mode on one device and precision."""
 
-    def __init__(self, model: DualEncoder, tokenizer, device: torch.device, path: Path | None):
+    def __init__(
+        self,
+        model: DualEncoder,
+        tokenizer,
+        device: torch.device,
+        path: Path | None,
+        precision: str = "auto",
+    ):
+        compute_dtype(precision, device)  # fail early on an unknown policy
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.device = device
         self.path = path
+        self.precision = precision
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: str | torch.device | None = None) -> Encoder:
-        """Load an export of `DualEncoder.save_pretrained`; device defaults to CUDA when present."""
+    def load(
+        cls,
+        model_dir: str | Path,
+        device: str | torch.device | None = None,
+        precision: str | None = None,
+    ) -> Encoder:
+        """Load an export of `DualEncoder.save_pretrained`; device defaults to CUDA when present,
+        precision to the policy the export recorded (`trainers.precision`)."""
         model, tokenizer = load_pretrained(model_dir)
         device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        return cls(model, tokenizer, device, Path(model_dir).expanduser())
+        precision = precision or export_precision(model_dir)
+        return cls(model, tokenizer, device, Path(model_dir).expanduser(), precision)
 
     @property
     def embed_dim(self) -> int:
@@ -49,18 +66,12 @@ class Encoder:
         """Whether the model has an image tower (image corpora can be encoded)."""
         return self.model.image_tower is not None
 
-    def _autocast(self):
-        # The same precision as trainers.evaluation.encode, so queries match indexed embeddings.
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return nullcontext()
-
     def encode_texts(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """Unit-norm float32 embeddings [len(texts), embed_dim]."""
         if isinstance(texts, str):
             texts = [texts]
         out = [np.zeros((0, self.embed_dim), np.float32)]
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), autocast(self.precision, self.device):
             for start in range(0, len(texts), batch_size):
                 chunk = list(texts[start : start + batch_size])
                 enc = tokenize(
@@ -95,7 +106,7 @@ class Encoder:
             )
         pixels = self._pixels(images)
         out = [np.zeros((0, self.embed_dim), np.float32)]
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), autocast(self.precision, self.device):
             for start in range(0, len(pixels), batch_size):
                 x = self.model.image_tower.preprocess(pixels[start : start + batch_size])
                 out.append(self.model.encode_image(x).float().cpu().numpy())
@@ -108,4 +119,11 @@ class Encoder:
 
         if isinstance(corpus, (str, Path)):
             corpus = open_corpus(corpus)
-        return encode_corpus(self.model, self.tokenizer, corpus, items=items, device=self.device)
+        return encode_corpus(
+            self.model,
+            self.tokenizer,
+            corpus,
+            items=items,
+            device=self.device,
+            precision=self.precision,
+        )

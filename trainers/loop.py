@@ -14,7 +14,6 @@ import logging
 import shutil
 import tempfile
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from trainers.evaluation import evaluate_embeddings
 from trainers.evaluation.encode import encode_corpus
 from trainers.job import TrainJob
 from trainers.loss import clamp_logit_scale, contrastive_loss
+from trainers.precision import autocast
 from trainers.reporting import Reporter
 from trainers.run_setup import RunSetup, setup_run
 from trainers.tokenizer import tokenize
@@ -127,8 +127,6 @@ def run_training(
         ids = [device.index] if device.type == "cuda" else None
         # Some steps leave parameters unused (no text-text pair, the CLIP arms' L_tt scale).
         net = DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
-    bf16 = device.type == "cuda" and job.train.precision != "fp32"
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else nullcontext()
     params = [p for p in model.parameters() if p.requires_grad]
     lam, use_it, use_tt = (
         job.text_text_weight,
@@ -147,6 +145,7 @@ def run_training(
             features=run.eval_features,
             items=items,
             device=device,
+            precision=job.train.precision,
         )
         result = evaluate_embeddings(
             **arrays, protocol=job.eval.protocol, block_size=job.eval.block_size, device=device
@@ -156,10 +155,9 @@ def run_training(
 
     def report(metrics: dict, checkpoint: bool, per_language=None) -> None:
         """Send a report; with `checkpoint`, rank 0 attaches a dir that lives during the call."""
+        sampler = run.sampler.state_dict() if run.sampler is not None else None
         ranks = (
-            gather_rank_states(
-                {"sampler": run.sampler.state_dict(), "rng": rng_state()}, world_size
-            )
+            gather_rank_states({"sampler": sampler, "rng": rng_state()}, world_size)
             if checkpoint
             else None
         )
@@ -191,6 +189,7 @@ def run_training(
                 tokenizer=run.tokenizer,
                 job_json=job.model_dump_json(),
                 per_language=per_language,
+                precision=job.train.precision,
             )
         try:
             reporter.report(metrics, ckpt)
@@ -218,7 +217,7 @@ def run_training(
     step_clock = time.perf_counter()
     while run.step < run.steps:
         batch = run.sampler.next_batch()
-        with autocast:
+        with autocast(job.train.precision, device):
             image, text_it, text_a, text_b, scale_it, scale_tt = _pair_embeddings(
                 run, net, batch, use_it, use_tt, device
             )

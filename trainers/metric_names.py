@@ -47,12 +47,6 @@ def _is_language_metric(name: str) -> bool:
     return is_known_language(lang) and f"mono.{rest}" in EN_METRICS
 
 
-def lower_is_better(name: str) -> bool:
-    """Rank distance (language bias, and its interval ends) falls as models improve; every
-    other metric is an accuracy."""
-    return _base(name)[0].endswith("rank_distance")
-
-
 def is_metric_name(name: str) -> bool:
     """Whether `name` is an aggregate metric, a per-language one (`de.t2i.r1`) or either's
     interval end (`mono.t2i.r1.lo`)."""

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from pydantic import ValidationError
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from trainers.config import ModelConfig, TowerConfig
-from trainers.errors import InputError
+from trainers.errors import InputError, describe_validation
 from trainers.tokenizer import corpus_tokenizer, load_tokenizer
 from trainers.towers import (
     FROZEN_TOWER_SEED,
@@ -95,8 +96,11 @@ class DualEncoder(nn.Module):
             image = self.encode_image(pixel_values)
         return text, image, self.log_scale_it.exp(), self.log_scale_tt.exp()
 
-    def save_pretrained(self, out_dir: str | Path, tokenizer: PreTrainedTokenizerBase) -> Path:
-        """A self-contained export: HF towers (+ tokenizer), heads and the model config."""
+    def save_pretrained(
+        self, out_dir: str | Path, tokenizer: PreTrainedTokenizerBase, precision: str = "auto"
+    ) -> Path:
+        """A self-contained export: HF towers (+ tokenizer), heads, the model config and the
+        precision policy (`train.precision`) it was trained and evaluated with."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.text_tower.encoder.save_pretrained(out / TEXT_DIR)
@@ -118,21 +122,40 @@ class DualEncoder(nn.Module):
             ).save_pretrained(str(out / IMAGE_DIR))
             heads["image_proj"] = self.image_proj.state_dict()
         torch.save(heads, out / HEADS_FILE)
-        meta = {"format": EXPORT_FORMAT, "config": self.config.model_dump(mode="json")}
+        meta = {
+            "format": EXPORT_FORMAT,
+            "config": self.config.model_dump(mode="json"),
+            "precision": precision,
+        }
         (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return out
 
 
-def load_pretrained(model_dir: str | Path) -> tuple[DualEncoder, PreTrainedTokenizerBase]:
-    """Load an export of `DualEncoder.save_pretrained` (towers through `AutoModel`)."""
-    root = Path(model_dir).expanduser()
+def _export_meta(root: Path) -> dict:
     if not (root / CONFIG_FILE).is_file():
         raise InputError(
             f"{root}: not an exported model dir (no {CONFIG_FILE}); export one with "
             "`study best RUN --export DIR`"
         )
-    meta = json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
-    cfg = ModelConfig.model_validate(meta["config"])
+    return json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+
+
+def export_precision(model_dir: str | Path) -> str:
+    """The precision policy an export recorded (`auto` for exports older than the record)."""
+    return _export_meta(Path(model_dir).expanduser()).get("precision", "auto")
+
+
+def load_pretrained(model_dir: str | Path) -> tuple[DualEncoder, PreTrainedTokenizerBase]:
+    """Load an export of `DualEncoder.save_pretrained` (towers through `AutoModel`)."""
+    root = Path(model_dir).expanduser()
+    meta = _export_meta(root)
+    try:
+        cfg = ModelConfig.model_validate(meta["config"])
+    except ValidationError as exc:
+        raise InputError(
+            f"{root / CONFIG_FILE}: invalid model config: {describe_validation(exc)}; "
+            "re-export the model with `study best RUN --export DIR`"
+        ) from None
     heads = torch.load(root / HEADS_FILE, map_location="cpu", weights_only=True)
     text_cfg = TowerConfig(source=str(root / TEXT_DIR), pooling=cfg.text_tower.pooling)
     text = build_text_tower(text_cfg, vocab_size=0, max_length=cfg.max_text_length, seed=0)

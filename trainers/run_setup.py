@@ -31,7 +31,7 @@ class RunSetup:
     tokenizer: object
     train_features: np.ndarray | None
     eval_features: np.ndarray | None
-    sampler: PairSampler
+    sampler: PairSampler | None  # None for arms that do not train
     optimizer: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LambdaLR
     steps: int  # total optimiser steps of the run
@@ -43,8 +43,8 @@ class RunSetup:
 
 
 def effective_model_config(job: TrainJob) -> ModelConfig:
-    """The job's model config; the pretrained arm evaluates its export, frozen, as is."""
-    if job.arm != "pretrained":
+    """The job's model config; an arm that does not train evaluates its export, frozen, as is."""
+    if job.spec.trains:
         return job.model
     src = job.pretrained_from or job.model.init_from
     return job.model.model_copy(update={"init_from": src, "frozen_image_tower": True})
@@ -72,7 +72,8 @@ def setup_run(
 ) -> RunSetup:
     """Build the run for `job` on this rank; restore every piece of state from `resume_dir`."""
     train_corpus, eval_corpus = open_corpus(job.train_corpus), open_corpus(job.eval_corpus)
-    if job.arm != "pretrained" and not (train_corpus.has_images or job.text_text_weight > 0):
+    arm = job.spec
+    if arm.trains and not (train_corpus.has_images or job.text_text_weight > 0):
         raise InputError(
             f"arm '{job.arm}' trains image-text pairs only, but {job.train_corpus} has no images; "
             "use the hybrid arm with train.text_text_weight > 0 for a text-only corpus"
@@ -96,23 +97,23 @@ def setup_run(
         cached = ensure_image_features(model_cfg, path, job.cache_dir, device=device)
         return load_image_features(cached)
 
-    index = train_corpus.caption_index()
-    pretrained = job.arm == "pretrained"
-    sampler = PairSampler(
-        index,
-        subset_items(index.num_items, job.data_size, job.subset_seed),
-        arm="clip" if pretrained else job.arm,  # the pretrained arm takes no step
-        alpha=job.alpha or 0.0,
-        batch_size=job.train.batch_size,
-        rank=rank,
-        world_size=world_size,
-        seed=job.seed,
-        languages=job.languages,
-        language_sampling=job.train.language_sampling,
-        language_temperature=job.train.language_temperature,
-    )
-    bs = job.train.batch_size
-    steps = 0 if pretrained else total_steps(job.train.budget, sampler.steps_per_epoch, bs)
+    sampler, steps = None, 0
+    if arm.trains:
+        index = train_corpus.caption_index()
+        sampler = PairSampler(
+            index,
+            subset_items(index.num_items, job.data_size, job.subset_seed),
+            arm=job.arm,
+            alpha=job.alpha,
+            batch_size=job.train.batch_size,
+            rank=rank,
+            world_size=world_size,
+            seed=job.seed,
+            languages=job.languages,
+            language_sampling=job.train.language_sampling,
+            language_temperature=job.train.language_temperature,
+        )
+        steps = total_steps(job.train.budget, sampler)
     optimizer = _optimizer(model, job)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, warmup_cosine(steps, job.train.optimizer.warmup_fraction)
@@ -122,7 +123,7 @@ def setup_run(
         eval_corpus=eval_corpus,
         model=model,
         tokenizer=tokenizer,
-        train_features=None if pretrained else features(train_corpus, job.train_corpus),
+        train_features=features(train_corpus, job.train_corpus) if arm.trains else None,
         eval_features=features(eval_corpus, job.eval_corpus),
         sampler=sampler,
         optimizer=optimizer,
@@ -136,7 +137,8 @@ def setup_run(
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         mine = state["ranks"][rank if rank < len(state["ranks"]) else 0]
-        sampler.load_state_dict(mine["sampler"])
+        if sampler is not None:
+            sampler.load_state_dict(mine["sampler"])
         set_rng_state(mine["rng"])
         run.step, run.samples_seen, run.wall_s = (
             state["step"],

@@ -21,9 +21,11 @@ slice, so ranks agree without communicating:
 
 Pairs: mono in l: image-text with caption c1 in l; text-text (c1, c2), c2 != c1, both in l, only
 for items with 2+ captions in l. Cross: ordered (a, b), a != b, uniform over the item's
-languages; image-text with caption ca in a; text-text (ca, cb). clip: image-text only, language
-uniform over the item's languages. clip-en: image-text only, English; items without English are
-not in the pool. Alpha 0 keeps only items with 2+ languages in the pool.
+languages; image-text with caption ca in a; text-text (ca, cb). clip: image-text only, in the
+step's language if it has one, else uniform over the item's languages. Which of these an arm
+draws, and from which items, is its sampler rule (`trainers.sampler_rules`): hybrid (mono with
+probability alpha, else cross; alpha 0 keeps only items with 2+ languages in the pool), clip
+(mixed languages), clip-en (English only; items without English are not in the pool).
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from trainers.arms import get_arm
 from trainers.batch import CaptionIndex, PairBatch
 from trainers.caption_table import CaptionTable
 from trainers.epoch_pool import EpochPool
 from trainers.errors import InputError
 from trainers.language_sampling import language_probabilities
+from trainers.sampler_rules import Step, get_rule
 
-ARMS = ("hybrid", "clip", "clip-en")
 STATE_VERSION = 1
 
 
@@ -75,47 +78,47 @@ class PairSampler:
         language_sampling: str = "uniform",
         language_temperature: float = 0.3,
     ) -> None:
-        if arm not in ARMS:
-            raise InputError(
-                f"unknown arm '{arm}' for a pair sampler; use one of {', '.join(ARMS)}"
-            )
-        if arm == "hybrid" and not (alpha is not None and 0.0 <= alpha <= 1.0):
+        spec = get_arm(arm)
+        if not spec.trains:
+            raise InputError(f"arm '{arm}' does not train: it has no pair sampler")
+        if spec.sweeps_alpha and not (alpha is not None and 0.0 <= alpha <= 1.0):
             raise InputError(f"alpha {alpha} is outside [0, 1]; use a value between 0 and 1")
         if not 0 <= rank < world_size or batch_size < 1 or batch_size % world_size:
             raise InputError(
                 f"batch size {batch_size} must be a positive multiple of the world size "
                 f"{world_size}, and rank {rank} below it"
             )
-        # The clip arms ignore alpha (their trial parameters carry None).
+        # Arms without a mix ratio ignore alpha (their trial parameters carry None).
         self.arm, self.batch_size = arm, int(batch_size)
-        self.alpha = float(alpha) if arm == "hybrid" else 0.0
+        self.alpha = float(alpha) if spec.sweeps_alpha else 0.0
         self.rank, self.world_size, self.seed = rank, world_size, int(seed)
         self.items = np.asarray(items, dtype=np.int64)
         lang_ids = _language_ids(index, languages)
         self.languages = tuple(index.languages[i] for i in lang_ids)
         self.table = CaptionTable.build(index, self.items, lang_ids)
-        has = self.table.has
-        num_langs = self.table.num_langs
-        self._en = self.languages.index("en") if "en" in self.languages else -1
-        if arm == "clip-en" and self._en < 0:
-            raise InputError("arm 'clip-en' needs English ('en') among the training languages")
-        if arm == "clip-en":
-            pool = has[:, self._en]
-        elif arm == "hybrid" and self.alpha == 0.0:
-            pool = num_langs >= 2
-        else:
-            pool = num_langs >= 1
+        self.arm_language = None
+        if spec.language is not None:
+            if spec.language not in self.languages:
+                raise InputError(
+                    f"arm '{arm}' needs '{spec.language}' among the training languages"
+                )
+            self.arm_language = self.languages.index(spec.language)
+        # Group columns: one per language (mono), then "2+ languages" (cross), then "any" (clip).
+        self.multi_group, self.any_group = len(self.languages), len(self.languages) + 1
+        self.rule = get_rule(spec.sampler)
+        pool = self.rule.pool(self)
         if not pool.any():
             raise InputError(
                 f"no item of the subset ({len(self.items)} items) can form a pair for arm "
                 f"'{arm}' in languages {', '.join(self.languages)}; check data.languages"
             )
-        # Group columns: one per language (mono), then "2+ languages" (cross), then "any" (clip).
-        self._multi, self._any = len(self.languages), len(self.languages) + 1
+        has, num_langs = self.table.has, self.table.num_langs
         groups = np.column_stack([has, num_langs >= 2, np.ones(len(has), dtype=bool)])
         self.pool = EpochPool(groups & pool[:, None], self.seed)
         probs = language_probabilities(
-            self.pool.groups[:, : self._multi].sum(axis=0), language_sampling, language_temperature
+            self.pool.groups[:, : self.multi_group].sum(axis=0),
+            language_sampling,
+            language_temperature,
         )
         self._lang_cdf = np.cumsum(probs)
         self.step = 0
@@ -130,33 +133,48 @@ class PairSampler:
         """The epoch the last batch came from."""
         return self.pool.epoch
 
-    def next_batch(self) -> PairBatch:
-        """This rank's share of the next global step."""
+    def _draw(self) -> tuple[Step, np.ndarray, np.random.Generator]:
+        """The next global step: what it is, the subset items it takes, and its RNG."""
         if self.pool.left == 0:
             self.pool.start(self.pool.epoch + 1)
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(0, self.step)))
         u_type, u_lang = rng.random(2)
         k = min(self.batch_size, self.pool.left)
-        lang = min(int(np.searchsorted(self._lang_cdf, u_lang, side="right")), self._multi - 1)
-        if self.arm != "hybrid":
-            kind, group = "clip", self._any
-        elif u_type < self.alpha:
-            kind, group = "mono", lang
-        else:
-            kind, group = "cross", self._multi
-        if self.pool.remaining[group] < k:
-            lang = int(np.argmax(self.pool.remaining[: self._multi]))
-            kind, group, k = "mono", lang, min(k, int(self.pool.remaining[lang]))
-        chosen = self.pool.take(group, k)
+        lang = min(int(np.searchsorted(self._lang_cdf, u_lang, side="right")), self.multi_group - 1)
+        step = self.rule.step(self, u_type, lang)
+        if self.pool.remaining[step.group] < k:
+            lang = int(np.argmax(self.pool.remaining[: self.multi_group]))
+            step = Step("clip" if step.kind == "clip" else "mono", lang, lang)
+            k = min(k, int(self.pool.remaining[lang]))
+        self.step += 1
+        return step, self.pool.take(step.group, k), rng
+
+    def next_batch(self) -> PairBatch:
+        """This rank's share of the next global step."""
+        step, chosen, rng = self._draw()
+        k = len(chosen)
         draws = rng.random((k, 4))
         lo, hi = self.rank * k // self.world_size, (self.rank + 1) * k // self.world_size
-        batch = self._pairs(kind, lang, chosen[lo:hi], draws[lo:hi])
-        self.step += 1
-        return batch
+        return self._pairs(step, chosen[lo:hi], draws[lo:hi])
 
-    def _pairs(self, kind: str, lang: int, j: np.ndarray, u: np.ndarray) -> PairBatch:
-        """Pairs of subset items `j` for a batch of `kind`, from uniforms u [len(j), 4]."""
-        rows = self.table.rows
+    def steps_for_samples(self, samples: int) -> int:
+        """Global steps until `samples` pairs are drawn from the start (the last may overshoot).
+
+        Runs the deterministic schedule without building pairs, so it counts the short last
+        batch of every epoch (and any fallback step) exactly; the sampler's state is kept.
+        """
+        state = self.state_dict()
+        self.pool.start(0)
+        self.step = seen = 0
+        while seen < samples:
+            seen += len(self._draw()[1])
+        steps = self.step
+        self.load_state_dict(state)
+        return steps
+
+    def _pairs(self, step: Step, j: np.ndarray, u: np.ndarray) -> PairBatch:
+        """Pairs of subset items `j` for one step, from uniforms u [len(j), 4]."""
+        rows, kind, lang = self.table.rows, step.kind, step.lang
         mono_lang = None
         if kind == "mono":
             first, count = self.table.locate(j, lang)
@@ -178,15 +196,15 @@ class PairSampler:
             tt_b = rows[first_b + (u[:, 3] * count_b).astype(np.int64)]
             tt_items, tt_a = j, it_rows
         else:
-            if self.arm == "clip-en":
-                a = self._en
+            if lang is not None:
+                a = lang
             else:
                 a = self.table.item_langs[j, (u[:, 0] * self.table.num_langs[j]).astype(np.int64)]
             first, count = self.table.locate(j, a)
             it_rows = rows[first + (u[:, 1] * count).astype(np.int64)]
             tt_items = tt_a = tt_b = np.empty(0, dtype=np.int64)
         return PairBatch(
-            step=self.step,
+            step=self.step - 1,
             batch_type=kind,
             mono_lang=mono_lang,
             it_items=self.items[j],

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Protocol
 
 from trainers.config import BudgetConfig
 
 
-def total_steps(budget: BudgetConfig, steps_per_epoch: int, batch_size: int) -> int:
-    """Optimiser steps for a budget: epochs x steps per epoch, samples / batch, or steps."""
+class StepSchedule(Protocol):
+    """What a budget needs of a sampler (`trainers.sampler.PairSampler`)."""
+
+    steps_per_epoch: int
+
+    def steps_for_samples(self, samples: int) -> int:
+        """Global steps until `samples` pairs are drawn."""
+
+
+def total_steps(budget: BudgetConfig, sampler: StepSchedule) -> int:
+    """Optimiser steps for a budget: epochs x steps per epoch, the steps that draw the samples
+    (every epoch's short last batch counted, so each N sees the same samples within a batch),
+    or steps."""
     if budget.steps is not None:
         return budget.steps
     if budget.samples is not None:
-        return max(1, math.ceil(budget.samples / batch_size))
-    return max(1, math.ceil(budget.epochs * steps_per_epoch))
+        return sampler.steps_for_samples(budget.samples)
+    return max(1, math.ceil(budget.epochs * sampler.steps_per_epoch))
 
 
 def warmup_cosine(total: int, warmup_fraction: float) -> Callable[[int], float]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -35,27 +37,67 @@ def _blank_tokenizer() -> Tokenizer:
     return tok
 
 
+class VocabularyWarning(UserWarning):
+    """The vocabulary cannot hold every character of the corpus within its size."""
+
+
+def _vocabulary(counts: Counter[str], vocab_size: int) -> list[str]:
+    """At most `vocab_size` tokens: the special tokens, the characters, then frequent words.
+
+    Characters: each alone and as a `##` continuation; if those do not fit, only what the
+    corpus's words need (a character alone where it starts a word, a continuation where it
+    occurs inside one); if even that does not fit, the most frequent of those (and a
+    VocabularyWarning with the size that holds them all).
+    """
+    chars = sorted({c for word in counts for c in word})
+    starts = sorted({word[0] for word in counts})
+    inner = sorted({c for word in counts for c in word[1:]})
+    budget = vocab_size - len(SPECIAL_TOKENS)
+    units = [*chars, *(f"##{c}" for c in chars)]
+    if len(units) > budget:
+        units = [*starts, *(f"##{c}" for c in inner)]
+    if len(units) > budget:
+        freq: Counter[str] = Counter()
+        for word, n in counts.items():
+            freq[word[0]] += n
+            freq.update({f"##{c}": n for c in word[1:]})
+        ranked = sorted(units, key=lambda u: (-freq[u], u))
+        lost = sum(freq[u] for u in ranked[budget:]) / sum(freq.values())
+        need = len(units) + len(SPECIAL_TOKENS)
+        warnings.warn(
+            f"model.text_tower.vocab_size {vocab_size} cannot hold every character of the corpus: "
+            f"its words need {len(units)} character tokens (and {len(SPECIAL_TOKENS)} special "
+            f"ones), {need} in all; kept the {budget} most frequent and no whole words, so words "
+            f"with the others ({lost:.2%} of character occurrences) become [UNK]; set vocab_size "
+            f"to at least {need} (more leaves room for words)",
+            VocabularyWarning,
+            stacklevel=3,
+        )
+        kept = set(ranked[:budget])
+        units = [u for u in units if u in kept]
+    vocab = [*SPECIAL_TOKENS, *units]
+    known = set(vocab)
+    words = (w for w in sorted(counts, key=lambda w: (-counts[w], w)) if w not in known)
+    return vocab + list(islice(words, max(0, vocab_size - len(vocab))))
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
     """Build a WordPiece tokenizer from `texts` and save it (Hugging Face format) to `out_dir`.
 
-    The vocabulary is every character (alone and as a `##` continuation, so nothing is unknown)
-    plus the most frequent words, ties broken alphabetically, up to `vocab_size`. Deterministic:
-    the `tokenizers` trainers assign ids in hash-map order and differ from run to run
-    (huggingface/tokenizers#1794), which would make the same study train different models.
+    The vocabulary holds at most `vocab_size` tokens: the special tokens, every character
+    (alone and as a `##` continuation, so nothing is unknown; when that does not fit, only
+    what the corpus's words need), then the most frequent words
+    (ties alphabetical). When the characters alone exceed the size, the most frequent are kept
+    and a VocabularyWarning states the size that holds them all. Deterministic: the `tokenizers` trainers assign ids in hash-map order and differ from
+    run to run (huggingface/tokenizers#1794), which would make the same study train different
+    models.
     """
     tok = _blank_tokenizer()
     counts: Counter[str] = Counter()
     for text in texts:
         words = tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(text))
         counts.update(word for word, _ in words)
-    chars = sorted({c for word in counts for c in word})
-    vocab = [*SPECIAL_TOKENS, *chars, *(f"##{c}" for c in chars)]
-    known = set(vocab)
-    for word in sorted(counts, key=lambda w: (-counts[w], w)):
-        if len(vocab) >= vocab_size:
-            break
-        if word not in known:
-            vocab.append(word)
+    vocab = _vocabulary(counts, vocab_size)
     tok.model = models.WordPiece(
         {token: i for i, token in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100
     )

@@ -146,25 +146,49 @@ def build_text_tower(cfg: TowerConfig, *, vocab_size: int, max_length: int, seed
         return TextTower(BertModel(config, add_pooling_layer=False), cfg.pooling)
 
 
+def _side(size) -> int | None:
+    """The square input side of an image processor's `crop_size` / `size` (dict or SizeDict)."""
+    if size is None:
+        return None
+    if isinstance(size, int):
+        return size
+    get = size.get if isinstance(size, dict) else lambda key: getattr(size, key, None)
+    return get("height") or get("shortest_edge")
+
+
 def _preprocessing(source: str | None, config: PretrainedConfig) -> tuple[int, list, list]:
-    """Input size, mean and std from the model dir's image processor config, else CLIP's."""
+    """Input size, mean and std from the model dir's image processor config (the crop the
+    model sees, else its resize), else the model config's image size and CLIP's mean and std."""
     size = getattr(config, "image_size", 224)
+    size = size if isinstance(size, int) else size[0]
     mean, std = OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
     if source is not None and (Path(source) / "preprocessor_config.json").is_file():
         from transformers import AutoImageProcessor
 
         proc = AutoImageProcessor.from_pretrained(source, local_files_only=True)
         mean, std = getattr(proc, "image_mean", mean), getattr(proc, "image_std", std)
-    return int(size if isinstance(size, int) else size[0]), list(mean), list(std)
+        crop = (
+            _side(getattr(proc, "crop_size", None)) if getattr(proc, "do_center_crop", 0) else None
+        )
+        size = crop or _side(getattr(proc, "size", None)) or size
+    return int(size), list(mean), list(std)
+
+
+def _vision_class(config: PretrainedConfig) -> type:
+    """The model class that loads the vision half of `config`: for a two-tower checkpoint (CLIP,
+    SigLIP, ...: a config with a `vision_config`) the class of that sub-config, else AutoModel."""
+    vision = getattr(config, "vision_config", None)
+    if vision is not None and type(vision) in MODEL_MAPPING:
+        return MODEL_MAPPING[type(vision)]
+    return MODEL_MAPPING.get(type(config), AutoModel)
 
 
 def build_image_tower(cfg: TowerConfig, *, seed: int) -> ImageTower:
-    """An image tower: tiny CLIP vision (seeded init), or a CLIP / vision AutoModel from a dir."""
+    """An image tower: tiny CLIP vision (seeded init), or a vision model from a dir; a full
+    two-tower checkpoint (CLIP, SigLIP) contributes only its vision model and preprocessing."""
     if cfg.source != "tiny":
         config = _hf_config(cfg.source, "model.image_tower.source")
-        # A full CLIP checkpoint holds a text model too: load only its vision half.
-        cls = CLIPVisionModel if config.model_type in ("clip", "clip_vision_model") else AutoModel
-        encoder = cls.from_pretrained(cfg.source, local_files_only=True)
+        encoder = _vision_class(config).from_pretrained(cfg.source, local_files_only=True)
         return ImageTower(encoder, *_preprocessing(cfg.source, encoder.config))
     _check_tiny(cfg, "model.image_tower", image=True)
     config = CLIPVisionConfig(

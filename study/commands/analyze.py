@@ -41,11 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", metavar="DIR", help="report directory (default: RUN_DIR/report or beside TABLE)"
     )
+    from analysis.laws import law_names
+
     p.add_argument(
-        "--fit",
-        choices=("saturating", "power"),
-        default=None,
-        help="scaling law (default saturating)",
+        "--fit", choices=law_names(), default=None, help="scaling law (default saturating)"
     )
     p.add_argument(
         "--bootstrap",

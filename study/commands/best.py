@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--mode", choices=("max", "min"), help="max or min (default: min for rank_distance)"
     )
-    p.add_argument("--arm", help="only trials of this arm (hybrid, clip, clip-en, pretrained)")
+    p.add_argument("--arm", help="only trials of this arm (as `study status RUN` lists them)")
     p.add_argument(
         "--export", metavar="DIR", help="copy its model here (path or URI; must not exist)"
     )
@@ -44,8 +44,9 @@ def format_best(best) -> str:
     p = best.params
     metrics = best.record.metrics()
     alpha = "-" if p.get("alpha") is None else f"{p['alpha']:g}"
+    size = "-" if p.get("data_size") is None else p["data_size"]
     head = f"{'trial':<12} {'arm':<10} {'alpha':>5} {'N':>7} {'seed':>4}  {best.metric} [95 %]"
-    row = f"{best.trial_id:<12} {p.get('arm')!s:<10} {alpha:>5} {p.get('data_size')!s:>7} "
+    row = f"{best.trial_id:<12} {p.get('arm')!s:<10} {alpha:>5} {size!s:>7} "
     row += f"{p.get('seed')!s:>4}  {with_interval(metrics, best.metric)}"
     return f"{head}\n{row}\n\nfinal metrics of {best.trial_id}:\n{metrics_table(metrics)}"
 

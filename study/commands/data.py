@@ -110,7 +110,8 @@ def _output_args(p: argparse.ArgumentParser, provenance: bool = False) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     if provenance:
         p.add_argument("--name", help="corpus name (default: the output directory's name)")
-        p.add_argument("--source", help="provenance note for manifest.json")
+        # Its own dest: `study data table` has a positional `source` (the input).
+        p.add_argument("--source", dest="source_note", help="provenance note for manifest.json")
         p.add_argument("--licence", help="licence note for manifest.json")
 
 
@@ -127,7 +128,7 @@ def _report(path) -> int:
 
 
 def _provenance(args: argparse.Namespace) -> dict:
-    given = {"name": args.name, "source": args.source, "licence": args.licence}
+    given = {"name": args.name, "source": args.source_note, "licence": args.licence}
     return {k: v for k, v in given.items() if v is not None}
 
 

@@ -7,9 +7,14 @@ import argparse
 from pathlib import Path
 
 from study.commands.plan import add_config_args
+from trainers.arms import arm_names, get_arm
 
-TRAINED_ARMS = ("hybrid", "clip", "clip-en")
 BATCHES_FILE = "batches.jsonl"
+
+
+def trained_arms() -> list[str]:
+    """The registered arms that train (the others have no batches)."""
+    return [name for name in arm_names() if get_arm(name).trains]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,12 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_args(p)
     p.add_argument(
-        "--arm", choices=TRAINED_ARMS, help="default: the first trained arm of sweep.arms"
+        "--arm", choices=trained_arms(), help="default: the first trained arm of sweep.arms"
     )
     p.add_argument(
         "--alpha",
         type=float,
-        help="mono share of the hybrid arm; default: the middle of sweep.mix_ratios",
+        help="mono share of an arm with mix ratios; default: the middle of sweep.mix_ratios",
     )
     p.add_argument(
         "--data-size", type=int, help="training items N; default: the smallest of sweep.data_sizes"
@@ -79,10 +84,11 @@ def handle(args: argparse.Namespace) -> int:
     from trainers.sampler import PairSampler
 
     cfg = load_config(args.config, args.overrides)
-    trained = [arm for arm in cfg.sweep.arms if arm in TRAINED_ARMS]
+    trained = [arm for arm in cfg.sweep.arms if get_arm(arm).trains]
     if args.arm is None and not trained:
-        raise StudyError("sweep.arms has no trained arm; pass --arm hybrid, clip or clip-en")
+        raise StudyError(f"sweep.arms has no trained arm; pass --arm {' or '.join(trained_arms())}")
     args.arm = args.arm or trained[0]
+    arm = get_arm(args.arm)
     ratios = cfg.sweep.mix_ratios
     args.alpha = (ratios[len(ratios) // 2] if ratios else 0.5) if args.alpha is None else args.alpha
     args.data_size = args.data_size or cfg.sweep.data_sizes[0]
@@ -109,7 +115,10 @@ def handle(args: argparse.Namespace) -> int:
         for rank in range(args.world_size)
     ]
     # Show what the train loop uses: no image-text pairs without images, no text-text at lambda 0.
-    kinds = {"image-text": corpus.has_images, "text-text": cfg.train.text_text_weight > 0}
+    kinds = {
+        "image-text": corpus.has_images,
+        "text-text": arm.text_text and cfg.train.text_text_weight > 0,
+    }
     ids = corpus.item_ids
     out = output_dir(args.out, (BATCHES_FILE,)) / BATCHES_FILE
 
@@ -121,7 +130,7 @@ def handle(args: argparse.Namespace) -> int:
                     f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     write_file(out, write)
-    label = f"{args.arm}" + (f" alpha={args.alpha:g}" if args.arm == "hybrid" else "")
+    label = f"{args.arm}" + (f" alpha={args.alpha:g}" if arm.sweeps_alpha else "")
     print(
         f"wrote {args.steps} steps x {args.world_size} ranks to {out} ({label}, N={args.data_size}, "
         f"seed={args.seed}, {samplers[0].steps_per_epoch} steps per epoch)"

@@ -48,7 +48,8 @@ def handle(args: argparse.Namespace) -> int:
     print(f"{'#':>3}  {'arm':<10} {'alpha':>5} {'N':>8} {'seed':>4}")
     for i, t in enumerate(trials):
         alpha = "-" if t.alpha is None else f"{t.alpha:g}"
-        print(f"{i:>3}  {t.arm:<10} {alpha:>5} {t.data_size:>8} {t.seed:>4}")
+        size = "-" if t.data_size is None else t.data_size
+        print(f"{i:>3}  {t.arm:<10} {alpha:>5} {size:>8} {t.seed:>4}")
     arms = ", ".join(f"{arm} x{n}" for arm, n in Counter(t.arm for t in trials).items())
     print(f"arms: {arms}")
     return 0

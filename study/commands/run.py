@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 
 from study.commands.plan import add_config_args
 
@@ -28,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run the sweep and print where the results are."""
+    """Run the sweep and print where the results are; exit 1 if a trial errored, 130 if the
+    sweep was interrupted."""
     from study.config import load_config
     from study.sweep import check_fresh_allowed, run_study
 
@@ -40,6 +43,19 @@ def handle(args: argparse.Namespace) -> int:
     if outcome.report:
         print(f"report: {outcome.report}")
     print(f"training curves: tensorboard --logdir {outcome.run}")
+    if outcome.interrupted:
+        rerun = shlex.join(["study", "run", args.config, *(f"--set={o}" for o in args.overrides)])
+        print(
+            f"interrupted: {outcome.interrupted} of {outcome.trials} trials unfinished; "
+            f"`{rerun}` resumes them (see `study status {outcome.run}`)",
+            file=sys.stderr,
+        )
+        return 130
     if outcome.errored:
-        print(f"see the errors with: study status {outcome.run}")
+        print(
+            f"error: {outcome.errored} of {outcome.trials} trials ended in error; "
+            f"see why with `study status {outcome.run}`",
+            file=sys.stderr,
+        )
+        return 1
     return 0

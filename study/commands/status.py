@@ -35,9 +35,11 @@ def status_document(uri: str, records: list) -> dict:
             "params": r.params,
             "status": r.status,
             "finished": r.finished,
-            "step": r.last_result.get("steps", r.last_result.get("step")),
+            "step": r.steps,
             "error": r.error or None,
-            "metrics": {k: None if math.isnan(v) else v for k, v in r.metrics().items()},
+            "metrics": {
+                k: None if math.isnan(v) else v for k, v in r.reported_metrics().items()
+            },
         }
         for r in records
     ]
@@ -47,17 +49,19 @@ def status_document(uri: str, records: list) -> dict:
 
 def format_status(records: list) -> str:
     """The status table as text (one line per trial, errors in full on their own lines)."""
-    head = f"{'trial':<12} {'arm':<8} {'alpha':>5} {'N':>7} {'seed':>4} {'state':<10} {'step':>6}"
+    head = f"{'trial':<12} {'arm':<10} {'alpha':>5} {'N':>7} {'seed':>4} {'state':<11} {'step':>6}"
     head += "".join(f" {m:>13}" for m in KEY_METRICS)
     lines = [head]
     for r in sorted(
-        records, key=lambda r: (r.params["arm"], r.params["alpha"] or 0, r.params["data_size"])
+        records,
+        key=lambda r: (r.params["arm"], r.params["alpha"] or 0, r.params["data_size"] or 0),
     ):
-        p, last = r.params, r.last_result
+        p, last = r.params, r.result
         alpha = "-" if p["alpha"] is None else f"{p['alpha']:g}"
-        step = last.get("steps", last.get("step", ""))
-        line = f"{r.trial_id:<12} {p['arm']:<8} {alpha:>5} {p['data_size']:>7} {p['seed']:>4} "
-        line += f"{r.status:<10} {step!s:>6}"
+        size = "-" if p["data_size"] is None else p["data_size"]
+        step = "" if r.steps is None else r.steps
+        line = f"{r.trial_id:<12} {p['arm']:<10} {alpha:>5} {size:>7} {p['seed']:>4} "
+        line += f"{r.status:<11} {step!s:>6}"
         line += "".join(f" {last[m]:>13.3f}" if m in last else f" {'':>13}" for m in KEY_METRICS)
         lines.append(line)
         if r.error:
@@ -66,16 +70,18 @@ def format_status(records: list) -> str:
     for r in records:
         counts[r.status] = counts.get(r.status, 0) + 1
     lines.append(", ".join(f"{n} {state.lower()}" for state, n in sorted(counts.items())))
+    if "INTERRUPTED" in counts:
+        lines.append("interrupted trials resume from their last checkpoint on the next `study run`")
     return "\n".join(lines)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Print the status table."""
-    from study.results import read_trials
-    from study.run_dir import TUNE_DIR, locate_run
+    from study.results import run_trials
+    from study.run_dir import locate_run
 
     loc = locate_run(args.run)
-    records = read_trials(loc.storage, f"{loc.name}/{TUNE_DIR}")
+    records = run_trials(loc.storage, loc.name)
     if args.json:
         print(json.dumps(status_document(loc.uri, records), indent=2))
         return 0

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 import torch
 
+from trainers.precision import autocast
 from trainers.tokenizer import tokenize
 
 
@@ -24,11 +23,13 @@ def encode_corpus(
     items: np.ndarray | None = None,
     batch_size: int = 256,
     device: str | torch.device = "cpu",
+    precision: str = "auto",
 ) -> dict[str, np.ndarray]:
     """text_emb, text_item, text_lang, text_idx (+ image_emb, image_item) for `items` (all if None).
 
     `model` is a DualEncoder; images come from frozen-tower `features` (row = item) when given,
     else through the image tower. Image keys are absent for text-only corpora or models.
+    `precision` is the policy of `trainers.precision` (the run's `train.precision`).
     """
     device = torch.device(device)
     index = corpus.caption_index()
@@ -36,12 +37,9 @@ def encode_corpus(
     rows = np.flatnonzero(np.isin(index.item, items))
     item_ids = np.asarray(corpus.item_ids).astype(str)
     max_length = model.config.max_text_length
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    )
     was_training = model.training
     model.eval()
-    with torch.inference_mode(), autocast:
+    with torch.inference_mode(), autocast(precision, device):
         text = [
             model.encode_text(**tokenize(tokenizer, corpus.texts(chunk), max_length, device))
             for chunk in _batches(rows, batch_size)
