@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from contextlib import nullcontext
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import torch
@@ -41,42 +41,45 @@ def runs_in_trial(launch: dict[str, Any]) -> bool:
     return launch["num_workers"] == 1 and not launch["use_gpu"]
 
 
-def _train_in_trial(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any]:
-    """Run the loop here, resuming from the trial's latest checkpoint; (final metrics, checkpoint)."""
+def _train_in_trial(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any, str | None]:
+    """Run the loop here, resuming from the trial's latest checkpoint.
+
+    Returns the final metrics, the final checkpoint (as Tune persisted it, inside the trial dir)
+    and where in the trial dir its per-language table is.
+    """
     torch.set_num_threads(max(1, int(launch["resources_per_worker"]["CPU"])))
     resume = tune.get_checkpoint()
     with resume.as_directory() if resume is not None else nullcontext() as resume_dir:
-        final = run_training(
-            job,
-            device="cpu",
-            reporter=TuneReporter(),
-            resume_dir=resume_dir,
-            out_dir=tune.get_context().get_trial_dir(),
-        )
-    return final, tune.get_checkpoint()  # the final checkpoint, as Tune persisted it
+        final = run_training(job, device="cpu", reporter=TuneReporter(), resume_dir=resume_dir)
+    checkpoint = tune.get_checkpoint()
+    # A reused trial process has no trial dir of its own to write to, but the checkpoint is in it.
+    table = f"{PurePosixPath(checkpoint.path).name}/{PER_LANGUAGE_FILE}" if checkpoint else None
+    return final, checkpoint, table
 
 
-def _train_with_ray_train(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any]:
-    """Fit a TorchTrainer named after the trial; (final metrics, final checkpoint)."""
+def _train_with_ray_train(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any, str | None]:
+    """Fit a TorchTrainer named after the trial; final metrics, checkpoint, per-language table
+    (copied into the trial dir: the Train run's checkpoints live elsewhere)."""
     ctx = tune.get_context()
     trainer = build_torch_trainer(
         job, name=ctx.get_trial_id(), callbacks=[TuneReportCallback()], **launch
     )
     result = trainer.fit()
-    checkpoint = result.checkpoint
+    checkpoint, table = result.checkpoint, None
     if checkpoint is not None:
         with checkpoint.as_directory() as ckpt_dir:
-            table = Path(ckpt_dir) / PER_LANGUAGE_FILE
-            if table.is_file():
-                shutil.copyfile(table, Path(ctx.get_trial_dir()) / PER_LANGUAGE_FILE)
-    return dict(result.metrics or {}), checkpoint
+            source = Path(ckpt_dir) / PER_LANGUAGE_FILE
+            if source.is_file():
+                shutil.copyfile(source, Path(ctx.get_trial_dir()) / PER_LANGUAGE_FILE)
+                table = PER_LANGUAGE_FILE
+    return dict(result.metrics or {}), checkpoint, table
 
 
 def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[str, Any]) -> None:
     """The Tune function: one training run, then one final report with the checkpoint path.
 
-    The final report names the trial's per-language table (`per_language_file`, a file in the
-    trial dir), so readers of the run learn its name from the run.
+    The final report names the trial's per-language table (`per_language_file`, a path inside
+    the trial dir), so readers of the run learn where it is from the run.
     """
     params = {key: config[key] for key in PARAM_KEYS}
     try:
@@ -85,9 +88,9 @@ def run_trial(config: dict[str, Any], *, base_job: dict[str, Any], launch: dict[
         # One line for `study status`, not pydantic's block with its documentation URL.
         raise StudyError(f"trial {params}: {describe_validation(exc)}") from None
     train = _train_in_trial if runs_in_trial(launch) else _train_with_ray_train
-    final, checkpoint = train(job, launch)
-    if (Path(tune.get_context().get_trial_dir()) / PER_LANGUAGE_FILE).is_file():
-        final["per_language_file"] = PER_LANGUAGE_FILE
+    final, checkpoint, table = train(job, launch)
+    if table is not None:
+        final["per_language_file"] = table
     if checkpoint is not None:
         final["checkpoint_path"] = checkpoint.path
     tune.report({**final, "final": 1})
