@@ -8,6 +8,7 @@ ERROR_FLOOR = 1e-6  # a perfect score has zero error; the log-space fit needs a 
 
 DEFAULT_METRICS = ("mono.t2i.r1", "mono.t2t.map", "cross.t2t.r1", "cross.t2t.map", "multi.t2t.map")
 DEFAULT_TRADEOFF = (("mono.t2t.map", "cross.t2t.map"), ("mono.t2i.r1", "cross.t2t.r1"))
+DEFAULT_HEADLINE = ("mono.t2i.r1", "cross.t2t.r1")  # the pair the report's answer quotes
 
 _SCOPES = {
     "mono": "monolingual",
