@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import base64
 import html
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+WIDE = 1.8  # width / height beyond which a figure takes a row of its own
 # The first screen (about 1400 x 900 px) holds the title, the answer and the headline figure.
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1240px;margin:1em auto;padding:0 1em;color:#222}
 h1{font-size:24px;margin:.2em 0}.note{font-size:13px;color:#555;margin:.3em 0}
 .lead{font-size:16.5px;line-height:1.45;margin:.5em 0}
 table{border-collapse:collapse;font-size:13px;margin:.6em 0}td,th{border:1px solid #ccc;padding:3px 7px;
-text-align:right}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}figure{margin:1.5em 0}
-figure.hero{margin:.4em 0}figure.hero img{max-height:590px;width:auto}
+text-align:right}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}
+figure{display:inline-block;vertical-align:top;width:48%;margin:1em 1% 1em 0}figure.wide{width:auto;max-width:1000px}
+figure.hero{display:block;width:auto;margin:.4em 0}figure.hero img{max-height:615px;width:auto}
 figcaption{font-size:13px;color:#555}code{background:#f5f5f5;padding:0 3px}"""
 
 
@@ -78,6 +81,13 @@ def _html_table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def _wide(png: bytes) -> bool:
+    """A figure much wider than tall (heatmaps, per-language bars) takes the page's width; others
+    sit two to a row. Width and height are the PNG header's."""
+    width, height = struct.unpack(">II", png[16:24])
+    return width > WIDE * height
+
+
 def to_html(blocks: list[Block], title: str) -> str:
     """One HTML page with every figure embedded as base64 PNG (opens offline, mails as one file)."""
     parts = []
@@ -96,8 +106,9 @@ def to_html(blocks: list[Block], title: str) -> str:
             cap = f"<p>{html.escape(b.caption)}</p>" if b.caption else ""
             parts.append(cap + _html_table(b.content))
         elif b.kind in ("figure", "hero"):
-            data = base64.b64encode(Path(b.content).read_bytes()).decode("ascii")
-            cls = ' class="hero"' if b.kind == "hero" else ""
+            png = Path(b.content).read_bytes()
+            data = base64.b64encode(png).decode("ascii")
+            cls = ' class="hero"' if b.kind == "hero" else ' class="wide"' if _wide(png) else ""
             parts.append(f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{Path(b.content).stem}">'
                          f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")  # fmt: skip
     body = "\n".join(parts)
