@@ -32,6 +32,24 @@ def _curve(
     return grid, value, band
 
 
+def _title(trials: pd.DataFrame, metric: str, agg: pd.DataFrame, fits: list[ScalingFit]) -> str:
+    """What the figure draws, exactly: which intervals the points have, which law, which bands."""
+    if not agg["se"].notna().any():
+        points = "seed means (one seed, no per-query intervals: no error bars)"
+    elif has_eval_intervals(trials, metric):
+        seeds = "seeds + evaluation" if agg["n_seeds"].max() > 1 else "evaluation; one seed"
+        points = f"seed means, 95 % intervals ({seeds})"
+    else:
+        points = "seed means, 95 % intervals (seeds only)"
+    if not fits:
+        return f"{metric}: {points}; no fitted law"
+    law = " / ".join(sorted({f.law.title for f in fits}))
+    target = "the value" if lower_is_better(metric) else "1 − value"
+    banded = any(f.draws is not None and not f.underdetermined for f in fits)
+    band = "with its 95 % bootstrap band" if banded else "(no bootstrap band)"
+    return f"{metric}: {points};\n{law} fit of {target} {band}"
+
+
 @house_style
 def plot_scaling(
     trials: pd.DataFrame, metric: str, fits: dict[tuple[str, str], ScalingFit], out_dir: Path
@@ -100,12 +118,8 @@ def plot_scaling(
         rows.append(pd.DataFrame({"series": [name], "mean": ref, "kind": "reference"}))
     size_axis(ax, agg["data_size"].to_numpy(float))
     ax.set_ylabel(describe(metric).replace(" (", "\n("))
-    laws = sorted({f.law.title for (m, _), f in fits.items() if m == metric})
-    law = " / ".join(laws) or "no fitted law"
-    target = "the value" if lower_is_better(metric) else "1 − value"
-    spread = "seeds + evaluation" if has_eval_intervals(trials, metric) else "seeds only"
-    ax.set_title(f"{metric}: seed means, 95 % intervals ({spread});\n{law} fit of {target} "
-                 "with its 95 % bootstrap band", loc="left")  # fmt: skip
+    ax.set_title(_title(trials, metric, agg, [f for (m, _), f in fits.items() if m == metric]),
+                 loc="left")  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
     data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     cols = [

@@ -38,7 +38,7 @@ def fits_table(fits: pd.DataFrame, flags: Flags) -> pd.DataFrame:
     determined (a dash where it is not: its flags say why), the hold-out check and flag numbers."""
     laws = list(dict.fromkeys(fits["form"]))
     estimated = [p for p in PARAMS if any(p in get_law(law).params for law in laws)]
-    with_ci = fits.get("c_lo", pd.Series(dtype=float)).notna().any()
+    with_ci = fits[[f"{p}_lo" for p in estimated]].notna().any().any()
     out = pd.DataFrame({"metric": fits["metric"], "series": fits["series"]})
     if len(laws) > 1:
         out["law"] = fits["form"]
