@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.metrics import value_range
 from analysis.selection import best_alpha, paired_means
 from analysis.series import baseline_arm, studied_label
 from analysis.style import format_size
@@ -69,9 +70,10 @@ def compare(trials: pd.DataFrame, x: str, y: str) -> Comparison | None:
     for _, b in best.iterrows():
         n = b["data_size"]
         at = base.loc[n] if n in base.index else None
-        rows.append(SizeRow(float(n), float(b["alpha"]), estimate_of(b, "_x"), estimate_of(b, "_y"),
-                            None if at is None else estimate_of(at, "_x"),
-                            None if at is None else estimate_of(at, "_y")))  # fmt: skip
+        bx, by = value_range(x), value_range(y)
+        rows.append(SizeRow(float(n), float(b["alpha"]), estimate_of(b, "_x", bx), estimate_of(b, "_y", by),
+                            None if at is None else estimate_of(at, "_x", bx),
+                            None if at is None else estimate_of(at, "_y", by)))  # fmt: skip
     return Comparison(x, y, studied_label(trials), label, rows)
 
 

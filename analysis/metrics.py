@@ -25,6 +25,11 @@ def lower_is_better(metric: str) -> bool:
     return metric.removesuffix(".lo").removesuffix(".hi").endswith("rank_distance")
 
 
+def value_range(metric: str) -> tuple[float, float]:
+    """Where the metric's values lie: [0, 1] for accuracies, [0, inf) for rank distance."""
+    return (0.0, np.inf) if lower_is_better(metric) else (0.0, 1.0)
+
+
 def to_error(metric: str, values: np.ndarray) -> np.ndarray:
     """The quantity the scaling law describes: `1 - acc` for accuracies, the value itself otherwise."""
     values = np.asarray(values, dtype=float)

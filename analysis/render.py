@@ -17,7 +17,7 @@ _CSS = """body{font-family:system-ui,sans-serif;max-width:1240px;margin:1em auto
 h1{font-size:24px;margin:.2em 0}.note{font-size:13px;color:#555;margin:.3em 0}
 .lead{font-size:16.5px;line-height:1.45;margin:.5em 0}
 table{border-collapse:collapse;font-size:13px;margin:.6em 0}td,th{border:1px solid #ccc;padding:3px 7px;
-text-align:right}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}
+text-align:right}td{white-space:nowrap}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}
 figure{display:inline-block;vertical-align:top;width:48%;margin:1em 1% 1em 0}figure.wide{width:auto;max-width:1000px}
 figure.hero{display:block;width:auto;margin:.4em 0}figure.hero img{max-height:615px;width:auto}
 figcaption{font-size:13px;color:#555}code{background:#f5f5f5;padding:0 3px}"""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.answer import answer
@@ -93,22 +94,23 @@ def _per_size(parts: ReportParts) -> list[Block]:
 
 def _extrapolation(parts: ReportParts) -> list[Block]:
     ex, (x, y) = parts.extrapolation, parts.headline
+    if not np.isfinite(ex.n):
+        return []
     order = series_order(parts.results.trials)
-    studied = [s.name for s in order if not s.baseline]
-    baseline = parts.comparison.baseline if parts.comparison else None
     blocks = [Block("h2", f"Extrapolation to N = {format_size(ex.n)}: predicted, not measured")]
-    if {x, y} <= set(parts.metrics):
-        blocks.append(Block("p", best_sentence(ex, studied, x, y, baseline)))
     table = ex.table([s.name for s in order], parts.metrics)
     if table.empty:
-        blocks.append(
-            Block("p", "No fit is determined, so the laws predict nothing (see the flags).")
-        )
-    else:
-        caption = ("Each determined fit's prediction with its 95 % bootstrap interval; – where the fit is "
-                   "underdetermined (see the flags).")  # fmt: skip
-        blocks.append(Block("table", table, caption))
-    return blocks
+        return [
+            *blocks,
+            Block("p", "No fit is determined, so the laws predict nothing (see the flags)."),
+        ]
+    if {x, y} <= set(parts.metrics):
+        studied = [s.name for s in order if not s.baseline]
+        baseline = parts.comparison.baseline if parts.comparison else None
+        blocks.append(Block("p", best_sentence(ex, studied, x, y, baseline)))
+    caption = ("Each determined fit's prediction with its 95 % bootstrap interval; – where the fit is "
+               "underdetermined (see the flags).")  # fmt: skip
+    return [*blocks, Block("table", table, caption)]
 
 
 def build_blocks(parts: ReportParts) -> list[Block]:

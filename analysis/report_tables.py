@@ -7,6 +7,7 @@ import pandas as pd
 
 from analysis.flags import Flags
 from analysis.laws import PARAMS, get_law
+from analysis.metrics import value_range
 from analysis.series import aggregate, reference_estimates, series_order
 from analysis.style import format_size
 from analysis.uncertainty import Estimate
@@ -91,7 +92,7 @@ def means_table(trials: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     for metric, frame in frames:
         for r in frame.itertuples(index=False):
             row = cells.setdefault((r.series, float(r.data_size)), {"seeds": int(r.n_seeds)})
-            row[metric] = Estimate(r.mean, r.se, r.df).text()
+            row[metric] = Estimate(r.mean, r.se, r.df, *value_range(metric)).text()
     rows = [
         {"series": s, "N": format_size(n) if np.isfinite(n) else "-", **v}
         for (s, n), v in sorted(cells.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1]))

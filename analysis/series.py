@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.metrics import value_range
 from analysis.uncertainty import ESTIMATE_COLUMNS, combine, eval_se
 
 UNFINISHED = ("ERROR", "RUNNING", "PENDING", "PAUSED", "INTERRUPTED")
@@ -64,7 +65,10 @@ def _estimates(data: pd.DataFrame, metric: str, keys: list[str]) -> pd.DataFrame
         return pd.DataFrame(columns=[*keys, *ESTIMATE_COLUMNS])
     data = data.assign(_eval_se=eval_se(data, metric))
     rows = [
-        {**dict(zip(keys, key, strict=True)), **combine(g[metric], g["_eval_se"])}
+        {
+            **dict(zip(keys, key, strict=True)),
+            **combine(g[metric], g["_eval_se"], value_range(metric)),
+        }
         for key, g in data.groupby(keys, dropna=False, sort=True)
     ]
     return pd.DataFrame(rows, columns=[*keys, *ESTIMATE_COLUMNS])

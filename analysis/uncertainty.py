@@ -7,7 +7,8 @@ A series' value at a data size is the mean over its seeds. Its standard error co
   gives SE = (hi - lo) / (2 * 1.96). Every trial is scored on the same eval set, so averaging
   seeds does not average this error away: SE_eval is the mean of the trials' SEs.
 SE = sqrt(SE_seed^2 + SE_eval^2) and the interval is value ± t_df * SE, df by Welch-Satterthwaite
-(the evaluation part counts as known: infinitely many degrees of freedom). A difference or any
+(the evaluation part counts as known: infinitely many degrees of freedom), cut to where the values
+can lie (an accuracy's interval to [0, 1]: with two seeds, t_1 = 12.7 easily reaches past it). A difference or any
 linear combination of such estimates adds their variances the same way; for a gap between two
 series scored on the same queries this is conservative (their evaluation errors correlate
 positively, so the gap's own evaluation error is smaller). docs/analysis.md, "Uncertainty".
@@ -16,7 +17,7 @@ positively, so the gap's own evaluation error is smaller). docs/analysis.md, "Un
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -29,11 +30,14 @@ ESTIMATE_COLUMNS = ("mean", "sd", "n_seeds", "se_seed", "se_eval", "se", "df", "
 
 @dataclass(frozen=True)
 class Estimate:
-    """A value with its standard error (NaN: none known) and effective degrees of freedom."""
+    """A value with its standard error (NaN: none known), effective degrees of freedom and the
+    range the quantity can take (its interval is cut to it)."""
 
     value: float
     se: float = np.nan
     df: float = np.inf
+    low: float = -np.inf
+    high: float = np.inf
 
     @property
     def half_width(self) -> float:
@@ -45,12 +49,12 @@ class Estimate:
     @property
     def lo(self) -> float:
         """Lower end of the 95 % interval."""
-        return self.value - self.half_width
+        return max(self.low, self.value - self.half_width) if np.isfinite(self.se) else np.nan
 
     @property
     def hi(self) -> float:
         """Upper end of the 95 % interval."""
-        return self.value + self.half_width
+        return min(self.high, self.value + self.half_width) if np.isfinite(self.se) else np.nan
 
     def text(self, digits: int = 3, signed: bool = False) -> str:
         """'0.270 [0.240, 0.300]' (signed: '+0.031 [+0.012, +0.050]'); the value alone without SE."""
@@ -82,7 +86,7 @@ def linear(coefs: Sequence[float], parts: Sequence[Estimate]) -> Estimate:
 
 def difference(a: Estimate, b: Estimate) -> Estimate:
     """a - b; conservative for two series scored on the same eval set (module docstring)."""
-    return linear([1.0, -1.0], [a, b])
+    return replace(linear([1.0, -1.0], [a, b]), low=a.low - b.high, high=a.high - b.low)
 
 
 def eval_se(trials: pd.DataFrame, metric: str) -> np.ndarray:
@@ -98,8 +102,11 @@ def has_eval_intervals(trials: pd.DataFrame, metric: str) -> bool:
     return bool(np.isfinite(eval_se(trials, metric)).any())
 
 
-def combine(values: np.ndarray, eval_ses: np.ndarray) -> dict[str, float]:
-    """The seed mean of `values` and its interval (ESTIMATE_COLUMNS), from seeds and evaluation SEs."""
+def combine(
+    values: np.ndarray, eval_ses: np.ndarray, bounds: tuple[float, float] = (-np.inf, np.inf)
+) -> dict[str, float]:
+    """The seed mean of `values` and its interval (ESTIMATE_COLUMNS), from seeds and evaluation
+    SEs, cut to `bounds` (where the values can lie)."""
     values, eval_ses = np.asarray(values, float), np.asarray(eval_ses, float)
     n = len(values)
     sd = float(values.std(ddof=1)) if n > 1 else np.nan
@@ -107,19 +114,20 @@ def combine(values: np.ndarray, eval_ses: np.ndarray) -> dict[str, float]:
     se_eval = float(np.nanmean(eval_ses)) if np.isfinite(eval_ses).any() else np.nan
     parts = [(se_seed, n - 1.0), (se_eval, np.inf)]
     known = [(s**2, d) for s, d in parts if np.isfinite(s)]
-    est = Estimate(float(values.mean()))
+    est = Estimate(float(values.mean()), low=bounds[0], high=bounds[1])
     if known:
         var, dfs = (np.array(v, float) for v in zip(*known, strict=True))
-        est = Estimate(est.value, float(np.sqrt(var.sum())), _pooled_df(var, dfs))
+        est = replace(est, se=float(np.sqrt(var.sum())), df=_pooled_df(var, dfs))
     return {"mean": est.value, "sd": sd, "n_seeds": n, "se_seed": se_seed, "se_eval": se_eval,
             "se": est.se, "df": est.df, "lo": est.lo, "hi": est.hi}  # fmt: skip
 
 
-def estimate_of(row: pd.Series, suffix: str = "") -> Estimate:
+def estimate_of(
+    row: pd.Series, suffix: str = "", bounds: tuple[float, float] = (-np.inf, np.inf)
+) -> Estimate:
     """The Estimate of a row of `analysis.series.aggregate` (columns `mean<suffix>`, ...)."""
-    return Estimate(
-        float(row[f"mean{suffix}"]), float(row[f"se{suffix}"]), float(row[f"df{suffix}"])
-    )
+    return Estimate(float(row[f"mean{suffix}"]), float(row[f"se{suffix}"]), float(row[f"df{suffix}"]),
+                    *bounds)  # fmt: skip
 
 
 def interval_source(trials: pd.DataFrame, metrics: Sequence[str]) -> str:
