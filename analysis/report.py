@@ -19,7 +19,7 @@ from analysis.report_tables import fits_table, interval_text, law_text, means_ta
 from analysis.series import UNFINISHED, series_order
 from analysis.style import format_size
 from analysis.tables import PER_LANGUAGE, TRIALS, Results
-from analysis.uncertainty import interval_source
+from analysis.uncertainty import interval_note
 
 QUESTION = (
     "How does scaling the size of hybrid-batch training data change the trade-off between "
@@ -70,9 +70,8 @@ def _first_screen(parts: ReportParts) -> list[Block]:
         Block("h1", f"Scaling study: {run_name(parts.results)}"),
         Block("note", f"Question: {QUESTION}"),
         Block("lead", answer(parts.comparison, parts.headline)),
-        Block("note", f"Brackets: 95 % intervals covering {interval_source(trials, [x, y])}. A gap's "
-                      "interval adds the variances of both sides, which is conservative: both are scored "
-                      "on the same eval set."),
+        Block("note", f"{interval_note(trials, [x, y])} A gap's interval adds the variances of both "
+                      "sides, which is conservative: both are scored on the same eval set."),
     ]  # fmt: skip
     if parts.hero:
         blocks.append(Block("hero", *parts.hero))
@@ -88,7 +87,7 @@ def _per_size(parts: ReportParts) -> list[Block]:
                   f"{parts.best}.")  # fmt: skip
     if cmp.baseline:
         definition += f" Δ = best α − {cmp.baseline}."
-    title = f"Per data size: the best α against {cmp.baseline or 'no baseline'}"
+    title = "Per data size: the best α" + (f" against {cmp.baseline}" if cmp.baseline else "")
     return [Block("h2", title), Block("table", size_table(cmp), definition)]
 
 

@@ -130,20 +130,23 @@ def estimate_of(
                     *bounds)  # fmt: skip
 
 
-def interval_source(trials: pd.DataFrame, metrics: Sequence[str]) -> str:
-    """What the report's intervals cover, in words: seeds, evaluation sampling, or what is missing."""
+def interval_note(trials: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """What the report's intervals cover, as one sentence: seeds, evaluation sampling, or what is missing."""
     without = [m for m in metrics if not has_eval_intervals(trials, m)]
     seeds = trials.groupby(["label", "alpha", "data_size"], dropna=False).size()
     one_seed = not len(seeds) or int(seeds.max()) == 1
-    seed = (
-        "no seed spread (one seed per point)"
-        if one_seed
-        else "the seed spread (t interval of the seed mean)"
-    )
+    seed = "the seed spread (t interval of the seed mean)"
+    evaluation = "evaluation sampling (each trial's per-query bootstrap interval)"
+    table = "per-query bootstrap intervals (<metric>.lo/.hi)"
     if len(without) == len(metrics):
-        return (f"{seed} only: the results table has no per-query bootstrap intervals "
-                "(<metric>.lo/.hi), so evaluation sampling is not counted")  # fmt: skip
-    text = f"{seed} and evaluation sampling (each trial's per-query bootstrap interval)"
+        if one_seed:
+            return f"No intervals: one seed per point and no {table} in the results table."
+        return (f"Brackets: 95 % intervals covering {seed} only: the results table has no {table}, "
+                "so evaluation sampling is not counted.")  # fmt: skip
+    if one_seed:
+        text = f"Brackets: 95 % intervals covering {evaluation} only: with one seed per point the seed spread is unknown"
+    else:
+        text = f"Brackets: 95 % intervals covering {seed} and {evaluation}"
     if without:
         text += f"; {', '.join(without)} have no per-query intervals in the table, so only seeds count there"
-    return text
+    return text + "."
