@@ -12,6 +12,7 @@ from analysis import bootstrap
 from analysis.laws import PARAMS, FitLaw, get_law
 from analysis.metrics import from_error, lower_is_better, to_error
 from analysis.series import sized
+from analysis.uncertainty import eval_se
 
 FLAT = 0.02  # size means within 2 % of their mean magnitude: the metric does not change with N
 MONOTONE = 0.75  # |Spearman rho| of size means vs N for a steady trend (4 sizes: one swap at most)
@@ -73,20 +74,41 @@ def interval_method(sizes: np.ndarray) -> str:
     return "residual" if pd.Series(sizes).value_counts().min() == 1 else "stratified"
 
 
+def eval_sd_log(
+    sizes: np.ndarray, errors: np.ndarray, eval_se: np.ndarray | None
+) -> np.ndarray | None:
+    """Per distinct size (sorted): the evaluation SE of its seed mean in log-error units (the mean
+    of its trials' SEs over their mean error); None where no trial has an interval."""
+    if eval_se is None or not np.isfinite(eval_se).any():
+        return None
+    frame = pd.DataFrame({"n": sizes, "e": errors, "se": np.nan_to_num(np.asarray(eval_se, float))})
+    per = frame.groupby("n").mean()
+    return (per["se"] / per["e"]).to_numpy(float)
+
+
 def fit_with_bootstrap(
-    sizes: np.ndarray, errors: np.ndarray, law: FitLaw, reps: int, rng: np.random.Generator
+    sizes: np.ndarray,
+    errors: np.ndarray,
+    law: FitLaw,
+    reps: int,
+    rng: np.random.Generator,
+    eval_se: np.ndarray | None = None,
 ) -> ScalingFit:
-    """Point fit plus `reps` refits on bootstrap draws (see `interval_method`), all in one vectorised call."""
+    """Point fit plus `reps` refits on bootstrap draws (see `interval_method`), all in one
+    vectorised call; with `eval_se` (each trial's evaluation SE in error units) every draw also
+    shifts each size by its evaluation error."""
     sizes = np.asarray(sizes, dtype=float)
     loge = np.log(errors)
     point = _fit(sizes, loge[None, :], law)
     if not reps:
         return point
+    sd = eval_sd_log(sizes, errors, eval_se)
     if interval_method(sizes) == "residual":
         fitted = np.log(point.error(sizes)[0])
-        draws = bootstrap.residual(fitted, loge, law.k, reps, rng)
+        shifts = None if sd is None else bootstrap.eval_shifts(sizes, sd, reps, rng)
+        draws = bootstrap.residual(fitted, loge, law.k, reps, rng, shifts)
     else:
-        draws = bootstrap.stratified(sizes, loge, reps, rng)
+        draws = bootstrap.stratified(sizes, loge, reps, rng, sd)
     return replace(_fit(sizes, np.vstack([loge[None, :], draws.values]), law), draws=draws)
 
 
@@ -141,8 +163,10 @@ def fit_one(
     law: str | FitLaw,
     reps: int,
     rng: np.random.Generator,
+    eval_se: np.ndarray | None = None,
 ) -> tuple[dict, ScalingFit | None]:
-    """Fit one series; returns its fits.csv row (estimates, intervals, hold-out, flags) and the fit."""
+    """Fit one series; returns its fits.csv row (estimates, intervals, hold-out, flags) and the fit.
+    `eval_se`: each trial's evaluation SE (error units), counted in the bootstrap draws."""
     law = get_law(law)
     k = law.k
     counts = pd.Series(sizes).value_counts()
@@ -154,24 +178,25 @@ def fit_one(
         "n_sizes": distinct,
         "min_seeds": int(counts.min()),
         "trend": trend(sizes, from_error(metric, errors), metric),
+        "eval_sampling": eval_sd_log(sizes, errors, eval_se) is not None,
     }
     if distinct < k:
         row.update(
             underdetermined=True,
-            reason=f"only {distinct} distinct data sizes; the {law.name} law needs at least {k} to be fitted",
+            reason=f"only {distinct} distinct data sizes: the {law.name} law needs at least {k} to be fitted",
         )
         return row, None
     reasons = []
     if distinct == k:
-        reasons.append(f"{design}: nothing is left to test the law; add sizes")
+        reasons.append(f"{design}: nothing is left to test the law (add sizes)")
     method = interval_method(sizes) if reps else ""
     left = len(sizes) - k  # residual degrees of freedom: what the residual bootstrap resamples
     if method == "residual" and left < 1:
         reasons.append(
-            "one trial per size and no residual left, so no intervals; add seeds or sizes"
+            "one trial per size and no residual left, so no intervals (add seeds or sizes)"
         )
         method, reps = "", 0
-    fit = fit_with_bootstrap(sizes, errors, law, reps, rng)
+    fit = fit_with_bootstrap(sizes, errors, law, reps, rng, eval_se)
     row.update(dict(zip(PARAMS, fit.params()[0], strict=True)))
     if reps:
         lo, hi = fit.intervals()
@@ -182,13 +207,13 @@ def fit_one(
         if method == "residual" and (flags or left == 1):
             # Say why: the noise estimate rests on these few residuals (1 is never enough).
             dof = f"{left} degree{'s' * (left > 1)} of freedom"
-            flags.insert(0, f"{design} leave {dof} for the noise; add sizes or seeds")
+            flags.insert(0, f"{design} leave {dof} for the noise (add sizes or seeds)")
         reasons += flags
     for p in set(PARAMS) - set(law.params):  # fixed by the law, not estimated
         row.update({p: np.nan, f"{p}_lo": np.nan, f"{p}_hi": np.nan})
     row.update(_holdout(sizes, errors, metric, law))
     row.update(underdetermined=bool(reasons), reason="; ".join(reasons), bootstrap=reps,
-               interval_method=method)  # fmt: skip
+               interval_method=method, eval_sampling=bool(reps) and row["eval_sampling"])  # fmt: skip
     return row, fit
 
 
@@ -214,7 +239,8 @@ def fit_all(
             if grp.empty:
                 continue
             sizes = grp["data_size"].to_numpy(float)
-            row, fit = fit_one(sizes, to_error(metric, grp[metric]), metric, law, bootstrap, rng)
+            errors = to_error(metric, grp[metric])
+            row, fit = fit_one(sizes, errors, metric, law, bootstrap, rng, eval_se(grp, metric))
             rows.append({"metric": metric, "series": series, "arm": arm, "alpha": alpha, **row})
             if fit is not None:
                 fits[(metric, series)] = replace(fit, underdetermined=row["underdetermined"])
@@ -225,5 +251,5 @@ FIT_COLUMNS = [
     "metric", "series", "arm", "alpha", "form", "n_trials", "n_sizes", "min_seeds",
     "E_inf", "E_inf_lo", "E_inf_hi", "B", "B_lo", "B_hi", "c", "c_lo", "c_hi",
     "holdout_size", "holdout_pred", "holdout_obs", "holdout_abs_err",
-    "trend", "underdetermined", "reason", "bootstrap", "interval_method",
+    "trend", "underdetermined", "reason", "bootstrap", "interval_method", "eval_sampling",
 ]  # fmt: skip

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 
 FONT = 6.5  # points
 GAP = 4.0  # points between the anchor and the nearest corner or edge of its label
@@ -61,8 +63,9 @@ def place_labels(ax: Axes, labels: list[Label], obstacles: np.ndarray) -> None:
     """Annotate each label on the side that overlaps least with placed labels and `obstacles [k, 2]`.
 
     Call it once the axes' limits and position are final (after `Figure.draw_without_rendering`):
-    the boxes are estimated in points from the text length, which is enough to keep labels apart.
+    each label's box is its text's measured extent in points (the font the figure draws it with).
     """
+    font = FontProperties(size=FONT)
     to_pt = 72.0 / ax.figure.dpi
     frame = ax.get_window_extent().extents * to_pt
     marks = ax.transData.transform(obstacles) * to_pt if len(obstacles) else np.empty((0, 2))
@@ -70,7 +73,10 @@ def place_labels(ax: Axes, labels: list[Label], obstacles: np.ndarray) -> None:
     for label, anchor in _merge(
         labels, ax.transData.transform([(b.x, b.y) for b in labels]) * to_pt
     ):
-        size = np.array([0.62 * FONT * len(label.text), FONT])
+        width, height, _ = text_to_path.get_text_width_height_descent(
+            label.text, font, ismath=False
+        )
+        size = np.array([width, height])
         costs = []
         for rank, direction in enumerate(_DIRECTIONS):
             box = _box(anchor, direction, size)

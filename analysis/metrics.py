@@ -8,6 +8,7 @@ ERROR_FLOOR = 1e-6  # a perfect score has zero error; the log-space fit needs a 
 
 DEFAULT_METRICS = ("mono.t2i.r1", "mono.t2t.map", "cross.t2t.r1", "cross.t2t.map", "multi.t2t.map")
 DEFAULT_TRADEOFF = (("mono.t2t.map", "cross.t2t.map"), ("mono.t2i.r1", "cross.t2t.r1"))
+DEFAULT_HEADLINE = ("mono.t2i.r1", "cross.t2t.r1")  # the pair the report's answer quotes
 
 _SCOPES = {
     "mono": "monolingual",
@@ -22,6 +23,11 @@ def lower_is_better(metric: str) -> bool:
     """Rank distance (language bias, and its interval ends) falls as models improve; every
     other metric is an accuracy."""
     return metric.removesuffix(".lo").removesuffix(".hi").endswith("rank_distance")
+
+
+def value_range(metric: str) -> tuple[float, float]:
+    """Where the metric's values lie: [0, 1] for accuracies, [0, inf) for rank distance."""
+    return (0.0, np.inf) if lower_is_better(metric) else (0.0, 1.0)
 
 
 def to_error(metric: str, values: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""`heatmap_<metric>`: a pair metric (query language by target language) for the best studied
-group, the baseline at the same size, and their difference."""
+"""`heatmap_<metric>`: a pair metric (query language by target language) for the report's best
+hybrid at the largest N, the baseline at the same size, and their difference. Cells, colour bars
+and the CSV are in points (x100), so every number in the figure is in one unit."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from analysis.style import figure, house_style, save
 from analysis.tables import Results
 
 ANNOTATE_UP_TO = 12  # languages; beyond this, numbers in cells are unreadable at paper size
+SCALE = 100.0  # cells in points: 42 rather than 0.42
 WIDTH = 7.2  # inches: a two-column paper's text width
 
 
@@ -34,22 +36,25 @@ def _panel(ax, matrix: pd.DataFrame, title: str, cmap: str, limits: tuple[float,
         for (i, j), v in np.ndenumerate(matrix.to_numpy(float)):
             if np.isfinite(v):
                 dark = v < mid if cmap == "cividis" else abs(v - mid) > 0.6 * (limits[1] - mid)
-                ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=5,
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=5,
                         color="white" if dark else "black")  # fmt: skip
     return image
 
 
 @house_style
-def plot_pair_heatmaps(results: Results, metric: str, out_dir: Path) -> list[Path] | None:
-    """Draw and save the three heatmaps of pair metric `metric`; None when there is nothing to plot."""
-    groups = compared_groups(results, metric)
+def plot_pair_heatmaps(
+    results: Results, metric: str, pick: tuple[str, float], out_dir: Path
+) -> list[Path] | None:
+    """Draw and save the three heatmaps of pair metric `metric` for `pick` (series, N) and the
+    baseline at that N; None when there is nothing to plot."""
+    groups = compared_groups(results, metric, pick)
     ids = [group_trial_ids(results.trials, g) for _, g in groups]
     langs = results.per_language.loc[results.per_language["metric"] == metric, ["lang_a", "lang_b"]]
     langs = langs[langs["lang_b"].astype(str) != ""]
     if not groups or langs.empty:
         return None
     order = language_order([*langs["lang_a"], *langs["lang_b"]], results.languages)
-    mats = [pair_matrix(results.per_language, metric, i, order) for i in ids]
+    mats = [SCALE * pair_matrix(results.per_language, metric, i, order) for i in ids]
     if not np.isfinite(mats[0].to_numpy(float)).any():
         return None
     top = max(float(np.nanmax(m.to_numpy(float))) for m in mats)
@@ -77,18 +82,19 @@ def plot_pair_heatmaps(results: Results, metric: str, out_dir: Path) -> list[Pat
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     images = [_panel(ax, *panel) for ax, panel in zip(axes, panels, strict=True)]
     axes[0].set_ylabel("query language a")
-    fig.colorbar(images[0], ax=axes[: min(2, len(axes))].tolist(), shrink=0.75, label=metric)
+    unit = f"{metric} ×{SCALE:g}"
+    fig.colorbar(images[0], ax=axes[: min(2, len(axes))].tolist(), shrink=0.75, label=unit)
     if len(images) > 2:
-        fig.colorbar(images[2], ax=axes[2], shrink=0.75, label=f"Δ {metric}")
-    fig.suptitle(f"{metric} by language pair (cells ×100)", x=0.01, ha="left", fontsize=9)
+        fig.colorbar(images[2], ax=axes[2], shrink=0.75, label=f"Δ {unit}")
+    fig.suptitle(f"{unit} by language pair", x=0.01, ha="left", fontsize=9)
     names = ["best", "baseline", "difference"][: len(panels)]
     frames = [
-        matrix.rename_axis(index="lang_a", columns="lang_b").stack(future_stack=True).rename(metric)
+        matrix.rename_axis(index="lang_a", columns="lang_b").stack(future_stack=True).rename(unit)
         for (matrix, *_) in panels
     ]
     data = pd.concat(
         [f.reset_index().assign(panel=name) for f, name in zip(frames, names, strict=False)]
     )
     return save(
-        fig, data[["panel", "lang_a", "lang_b", metric]], out_dir, f"heatmap_{file_stem(metric)}"
+        fig, data[["panel", "lang_a", "lang_b", unit]], out_dir, f"heatmap_{file_stem(metric)}"
     )

@@ -10,20 +10,24 @@ import pandas as pd
 
 from analysis.languages import by_language, language_order, resources
 from analysis.metrics import describe, file_stem
-from analysis.series import baseline_group, best_group, group_trial_ids
+from analysis.series import aggregate, baseline_group, group_trial_ids
 from analysis.style import BASELINE_STYLES, OKABE_ITO, figure, format_size, house_style, save
 from analysis.tables import Results
 
 _ROLE_COLORS = {"best": OKABE_ITO[1], "baseline": BASELINE_STYLES[0]["color"]}
 
 
-def compared_groups(results: Results, metric: str) -> list[tuple[str, pd.Series]]:
-    """('best', group) of the studied arms and ('baseline', group) at its size, where present."""
-    best = best_group(results.trials, metric) if metric in results.trials else None
-    if best is None:
+def compared_groups(
+    results: Results, metric: str, pick: tuple[str, float]
+) -> list[tuple[str, pd.Series]]:
+    """('best', group) of `pick` (series, N: the report's best hybrid) and ('baseline', group)
+    at the same N, as rows of `aggregate`, where they have `metric`."""
+    agg = aggregate(results.trials, metric)
+    best = agg[(agg["series"] == pick[0]) & (agg["data_size"] == pick[1])]
+    if best.empty:
         return []
-    base = baseline_group(results.trials, metric, best["data_size"])
-    return [("best", best)] + ([("baseline", base)] if base is not None else [])
+    base = baseline_group(results.trials, metric, pick[1])
+    return [("best", best.iloc[0])] + ([("baseline", base)] if base is not None else [])
 
 
 def group_label(group: pd.Series) -> str:
@@ -35,9 +39,12 @@ def group_label(group: pd.Series) -> str:
 
 
 @house_style
-def plot_language_bars(results: Results, metric: str, out_dir: Path) -> list[Path] | None:
-    """Draw and save the per-language bars of `metric`; None when there is nothing to plot."""
-    groups = compared_groups(results, metric)
+def plot_language_bars(
+    results: Results, metric: str, pick: tuple[str, float], out_dir: Path
+) -> list[Path] | None:
+    """Draw and save the per-language bars of `metric` for `pick` (series, N) and the baseline;
+    None when there is nothing to plot."""
+    groups = compared_groups(results, metric, pick)
     values = [
         by_language(results.per_language, metric, group_trial_ids(results.trials, g))
         for _, g in groups

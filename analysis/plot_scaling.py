@@ -1,4 +1,6 @@
-"""`scaling_<metric>`: a metric against data size, with seed spread, fitted laws and baselines."""
+"""`scaling_<metric>`: a metric against data size: seed means with their 95 % intervals (seeds and
+evaluation sampling, `analysis.uncertainty`), fitted laws with bootstrap bands, baselines and
+references."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from analysis.fits import ScalingFit
 from analysis.metrics import describe, file_stem, from_error, lower_is_better
 from analysis.series import aggregate, references, series_order, studied_alphas
 from analysis.style import REFERENCE_STYLE, figure, house_style, save, series_styles, size_axis
+from analysis.uncertainty import has_eval_intervals
 
 CURVE_POINTS = 80
 
@@ -27,6 +30,24 @@ def _curve(
     if not lower_is_better(metric):  # an accuracy: a band past [0, 1] only hides the data
         band = np.clip(band, 0.0, 1.0)
     return grid, value, band
+
+
+def _title(trials: pd.DataFrame, metric: str, agg: pd.DataFrame, fits: list[ScalingFit]) -> str:
+    """What the figure draws, exactly: which intervals the points have, which law, which bands."""
+    if not agg["se"].notna().any():
+        points = "seed means (one seed, no per-query intervals: no error bars)"
+    elif has_eval_intervals(trials, metric):
+        seeds = "seeds + evaluation" if agg["n_seeds"].max() > 1 else "evaluation; one seed"
+        points = f"seed means, 95 % intervals ({seeds})"
+    else:
+        points = "seed means, 95 % intervals (seeds only)"
+    if not fits:
+        return f"{metric}: {points}; no fitted law"
+    law = " / ".join(sorted({f.law.title for f in fits}))
+    target = "the value" if lower_is_better(metric) else "1 − value"
+    banded = any(f.draws is not None and not f.underdetermined for f in fits)
+    band = "with its 95 % bootstrap band" if banded else "(no bootstrap band)"
+    return f"{metric}: {points};\n{law} fit of {target} {band}"
 
 
 @house_style
@@ -46,13 +67,12 @@ def plot_scaling(
         if pts.empty:
             continue
         st = styles[series]
-        sizes, mean, sd = (pts[c].to_numpy(float) for c in ("data_size", "mean", "sd"))
-        ax.errorbar(sizes, mean, yerr=np.nan_to_num(sd), fmt=st["marker"], color=st["color"],
+        sizes, mean, lo, hi = (pts[c].to_numpy(float) for c in ("data_size", "mean", "lo", "hi"))
+        yerr = np.nan_to_num(np.stack([mean - lo, hi - mean]))
+        ax.errorbar(sizes, mean, yerr=yerr, fmt=st["marker"], color=st["color"],
                     capsize=2, elinewidth=0.8, markersize=4, zorder=3)  # fmt: skip
         keys = {"series": series, "arm": arm, "alpha": alpha}
-        rows.append(
-            pts.assign(kind="points", lo=mean - np.nan_to_num(sd), hi=mean + np.nan_to_num(sd))
-        )
+        rows.append(pts.assign(kind="points"))
         fit = fits.get((metric, series))
         label = series
         if fit is not None:
@@ -79,9 +99,10 @@ def plot_scaling(
                     }
                 )
             )
-            notes = [f"c={fit.params()[0, 2]:.2f}"] if "c" in fit.law.params else []
-            notes += ["underdetermined"] if weak else []
-            label += f" ({', '.join(notes)})" if notes else ""
+            if weak:
+                label += " (fit underdetermined: no band)"
+            elif "c" in fit.law.params:
+                label += f" (c={fit.params()[0, 2]:.2f})"
         else:
             ax.plot(sizes, mean, linestyle=st["linestyle"], color=st["color"], alpha=0.6)
             label += " (no fit)"
@@ -97,12 +118,22 @@ def plot_scaling(
         rows.append(pd.DataFrame({"series": [name], "mean": ref, "kind": "reference"}))
     size_axis(ax, agg["data_size"].to_numpy(float))
     ax.set_ylabel(describe(metric).replace(" (", "\n("))
-    laws = sorted({f.law.title for (m, _), f in fits.items() if m == metric})
-    law = " / ".join(laws) or "no fitted law"
-    target = "the value" if lower_is_better(metric) else "1 − value"
-    ax.set_title(f"{metric}: seed mean ± sd; {law} fit of {target}, 95 % band", loc="left")
+    ax.set_title(_title(trials, metric, agg, [f for (m, _), f in fits.items() if m == metric]),
+                 loc="left")  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
     data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    cols = ["series", "arm", "alpha", "kind", "data_size", "mean", "sd", "lo", "hi", "n_seeds"]
+    cols = [
+        "series",
+        "arm",
+        "alpha",
+        "kind",
+        "data_size",
+        "mean",
+        "sd",
+        "se",
+        "lo",
+        "hi",
+        "n_seeds",
+    ]
     data = data.reindex(columns=cols).rename(columns={"mean": metric})
     return save(fig, data, out_dir, f"scaling_{file_stem(metric)}")

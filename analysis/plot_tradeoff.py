@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from analysis.labels import Label, place_labels, polyline_samples
@@ -101,8 +103,10 @@ def _size_panel(
     baseline = at[at["arm"] == base]
     rows = [studied.assign(panel=f"N={n:g}", kind="alpha")]
     for col, color in zip(("x", "y"), _METRIC_COLORS, strict=True):
-        ax.errorbar(studied["alpha"], studied[f"mean_{col}"], yerr=np.nan_to_num(studied[f"sd_{col}"]),
-                    color=color, marker="o", markersize=3.5, capsize=2, elinewidth=0.8)  # fmt: skip
+        mean = studied[f"mean_{col}"].to_numpy(float)
+        yerr = np.nan_to_num(np.stack([mean - studied[f"lo_{col}"], studied[f"hi_{col}"] - mean]))
+        ax.errorbar(studied["alpha"], mean, yerr=yerr, color=color, marker="o", markersize=3.5,
+                    capsize=2, elinewidth=0.8)  # fmt: skip
         if len(baseline):
             ax.axhline(baseline[f"mean_{col}"].iloc[0], color=color, linestyle="--", linewidth=1.0)
     if len(baseline):
@@ -121,7 +125,7 @@ def _size_panel(
 
 def _size_legend(x: str, y: str, studied: str, base: str | None) -> list[Line2D]:
     """Legend of the per-size panels: one colour per metric, the dashed baseline, the best-alpha star."""
-    solid = [Line2D([], [], color=c, marker="o", markersize=3.5, label=f"{m} ({studied})")
+    solid = [Line2D([], [], color=c, marker="o", markersize=3.5, label=f"{m} ({studied}, 95 % interval)")
              for m, c in ((x, _METRIC_COLORS[0]), (y, _METRIC_COLORS[1]))]  # fmt: skip
     dashed = [Line2D([], [], color=c, linestyle="--", label=f"{m} ({base})")
               for m, c in ((x, _METRIC_COLORS[0]), (y, _METRIC_COLORS[1]))]  # fmt: skip
@@ -131,8 +135,9 @@ def _size_legend(x: str, y: str, studied: str, base: str | None) -> list[Line2D]
 
 
 @house_style
-def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[Path]:
-    """Draw and save the trade-off figure of metrics `x` (mono) and `y` (cross); returns its paths."""
+def draw_tradeoff(trials: pd.DataFrame, x: str, y: str) -> tuple[Figure, Axes, pd.DataFrame]:
+    """The trade-off figure of metrics `x` (mono) and `y` (cross), its main panel (where the N
+    labels are) and the plotted values."""
     points = paired_means(trials, x, y)
     studied = points[~points["is_baseline"]]
     # Per-size panels compare alphas: with fewer than two there is nothing to choose between.
@@ -161,20 +166,14 @@ def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[P
     fig.draw_without_rendering()  # fixes the layout, so labels are placed where they will be drawn
     place_labels(main, labels, marks)
     data = pd.concat(rows, ignore_index=True)
-    cols = [
-        "panel",
-        "kind",
-        "series",
-        "arm",
-        "alpha",
-        "data_size",
-        "mean_x",
-        "sd_x",
-        "mean_y",
-        "sd_y",
-        "n_seeds",
-    ]
-    data = data.reindex(columns=cols).rename(
-        columns={"mean_x": x, "sd_x": f"{x}_sd", "mean_y": y, "sd_y": f"{y}_sd"}
-    )
+    values = {f"{stat}_{col}": name if stat == "mean" else f"{name}_{stat}"
+              for col, name in (("x", x), ("y", y)) for stat in ("mean", "sd", "lo", "hi")}  # fmt: skip
+    cols = ["panel", "kind", "series", "arm", "alpha", "data_size", *values, "n_seeds"]
+    return fig, main, data.reindex(columns=cols).rename(columns=values)
+
+
+@house_style
+def plot_tradeoff(trials: pd.DataFrame, x: str, y: str, out_dir: Path) -> list[Path]:
+    """Draw and save the trade-off figure of metrics `x` (mono) and `y` (cross); returns its paths."""
+    fig, _, data = draw_tradeoff(trials, x, y)
     return save(fig, data, out_dir, f"tradeoff_{file_stem(x)}_vs_{file_stem(y)}")

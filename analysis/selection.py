@@ -48,3 +48,10 @@ def best_alpha(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
         return studied
     studied = studied.assign(score=balanced_score(studied, x, y))
     return studied.loc[studied.groupby("data_size")["score"].idxmax()].sort_values("data_size")
+
+
+def best_hybrid(trials: pd.DataFrame, x: str, y: str) -> pd.Series | None:
+    """The report's one "best hybrid": the best alpha (`best_alpha`) at the largest N where the
+    studied arms have both metrics; a row of `paired_means` (None without studied data)."""
+    best = best_alpha(paired_means(trials, x, y), x, y)
+    return best.iloc[-1] if len(best) else None

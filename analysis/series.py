@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import lower_is_better
+from analysis.metrics import value_range
+from analysis.uncertainty import ESTIMATE_COLUMNS, combine, eval_se
 
 UNFINISHED = ("ERROR", "RUNNING", "PENDING", "PAUSED", "INTERRUPTED")
 _ALPHA_ENDS = {0.0: " (cross-only)", 1.0: " (mono-only)"}
@@ -57,25 +58,38 @@ def series_order(trials: pd.DataFrame) -> list[Series]:
     return [Series(*row) for row in keys.itertuples(index=False, name=None)]
 
 
-def aggregate(trials: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Seed mean, standard deviation and count of `metric` per series and data size."""
-    data = sized(trials)
+def _estimates(data: pd.DataFrame, metric: str, keys: list[str]) -> pd.DataFrame:
+    """Seed mean and its 95 % interval (`analysis.uncertainty.combine`) of `metric` per group of `keys`."""
     data = data[np.isfinite(data[metric].to_numpy(float))] if metric in data else data.iloc[:0]
-    cols = ["series", "arm", "is_baseline", "alpha", "data_size"]
     if data.empty:
-        return pd.DataFrame(columns=[*cols, "mean", "sd", "n_seeds"])
-    grouped = data.groupby(cols, dropna=False, sort=True)[metric]
-    return grouped.agg(mean="mean", sd="std", n_seeds="count").reset_index()
+        return pd.DataFrame(columns=[*keys, *ESTIMATE_COLUMNS])
+    data = data.assign(_eval_se=eval_se(data, metric))
+    rows = [
+        {
+            **dict(zip(keys, key, strict=True)),
+            **combine(g[metric], g["_eval_se"], value_range(metric)),
+        }
+        for key, g in data.groupby(keys, dropna=False, sort=True)
+    ]
+    return pd.DataFrame(rows, columns=[*keys, *ESTIMATE_COLUMNS])
+
+
+def aggregate(trials: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per series and data size: the seed mean of `metric`, its sd, seed count and 95 % interval
+    (seeds and evaluation sampling; `analysis.uncertainty`)."""
+    return _estimates(sized(trials), metric, ["series", "arm", "is_baseline", "alpha", "data_size"])
+
+
+def reference_estimates(trials: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The same as `aggregate` for the reference arms (evaluated once, no data size)."""
+    data = usable_trials(trials)
+    return _estimates(data[data["data_size"].isna()], metric, ["series"])
 
 
 def references(trials: pd.DataFrame, metric: str) -> list[tuple[str, float]]:
     """(label, mean of `metric`) of each reference arm (evaluated once, no data size)."""
-    data = usable_trials(trials)
-    data = data[data["data_size"].isna()]
-    if metric not in data:
-        return []
-    data = data[np.isfinite(data[metric].to_numpy(float))]
-    return [(str(label), float(v.mean())) for label, v in data.groupby("series")[metric]]
+    refs = reference_estimates(trials, metric)
+    return [(str(r.series), float(r.mean)) for r in refs.itertuples(index=False)]
 
 
 def studied_alphas(trials: pd.DataFrame) -> list[float]:
@@ -94,16 +108,6 @@ def baseline_arm(trials: pd.DataFrame) -> tuple[str, str] | None:
     data = sized(trials)
     data = data[data["is_baseline"]].sort_values("arm")
     return (data["arm"].iloc[0], data["label"].iloc[0]) if len(data) else None
-
-
-def best_group(trials: pd.DataFrame, metric: str) -> pd.Series | None:
-    """The studied (series, data_size) with the best seed mean of `metric`, or None."""
-    agg = aggregate(trials, metric)
-    agg = agg[~agg["is_baseline"].astype(bool)]
-    if agg.empty:
-        return None
-    pick = agg["mean"].idxmin() if lower_is_better(metric) else agg["mean"].idxmax()
-    return agg.loc[pick]
 
 
 def baseline_group(trials: pd.DataFrame, metric: str, size: float) -> pd.Series | None:

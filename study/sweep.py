@@ -320,6 +320,7 @@ def finish_study(
             tradeoff_pairs=[tuple(p) for p in cfg.analysis.tradeoff],
             fit_form=cfg.analysis.fit,
             bootstrap=cfg.analysis.bootstrap,
+            headline=tuple(cfg.analysis.headline),
         )
     if not storage.is_local:
         for part in ("results", "report") if report else ("results",):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analysis.labels import Label, place_labels, polyline_samples
+from analysis.plot_tradeoff import draw_tradeoff
+from analysis.tables import normalise_trials
 
 
 def test_close_labels_do_not_overlap_and_coinciding_ends_merge():
@@ -31,3 +34,40 @@ def test_close_labels_do_not_overlap_and_coinciding_ends_merge():
     boxes = [t.get_window_extent(renderer) for t in texts]
     for i, a in enumerate(boxes):
         assert not any(a.overlaps(b) for b in boxes[i + 1 :]), [t.get_text() for t in texts]
+
+
+def _saturated_demo() -> pd.DataFrame:
+    """Seed-level rows shaped like the synthetic demo: two hybrid lines that start and end close
+    together near the top, mono-only below, CLIP low; the labels' hardest case."""
+    sizes = (500, 1000, 2000)
+    mono = {
+        0.0: (0.11, 0.19, 0.24),
+        0.5: (0.12, 0.2, 0.27),
+        1.0: (0.1, 0.15, 0.2),
+        None: (0.04, 0.07, 0.09),
+    }
+    cross = {
+        0.0: (0.975, 0.98, 0.978),
+        0.5: (0.965, 0.97, 0.975),
+        1.0: (0.19, 0.17, 0.15),
+        None: (0.1, 0.2, 0.33),
+    }
+    rows = [
+        {"arm": "hybrid" if a is not None else "clip", "alpha": a, "data_size": n, "seed": s,
+         "mono.t2i.r1": mono[a][i] + 0.002 * s, "cross.t2t.r1": cross[a][i] - 0.002 * s}
+        for a in mono for i, n in enumerate(sizes) for s in (0, 1)
+    ]  # fmt: skip
+    return normalise_trials(pd.DataFrame(rows), "demo")
+
+
+def test_the_tradeoff_figure_draws_its_n_labels_apart():
+    fig, main, _ = draw_tradeoff(_saturated_demo(), "mono.t2i.r1", "cross.t2t.r1")
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in main.texts if t.get_text()]
+    assert len(texts) >= 6
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :]), [t.get_text() for t in texts]
+    frame = main.get_window_extent(renderer).padded(4)
+    assert all(frame.contains(*b.p0) and frame.contains(*b.p1) for b in boxes)

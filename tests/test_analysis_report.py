@@ -11,7 +11,7 @@ from test_analysis_helpers import write_ray_run
 
 from analysis import analyze
 from analysis.errors import InputError
-from analysis.metrics import DEFAULT_METRICS, DEFAULT_TRADEOFF
+from analysis.metrics import DEFAULT_HEADLINE, DEFAULT_METRICS, DEFAULT_TRADEOFF
 from analysis.tables import load_results
 from study.cli import main
 from study.config import AnalysisConfig
@@ -40,6 +40,7 @@ def _seed_means(trials: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def test_defaults_match_the_study_config():
     cfg = AnalysisConfig()
+    assert tuple(DEFAULT_HEADLINE) == tuple(cfg.headline)
     assert list(DEFAULT_METRICS) == cfg.metrics
     assert [tuple(p) for p in DEFAULT_TRADEOFF] == [tuple(p) for p in cfg.tradeoff]
 
@@ -141,9 +142,9 @@ def test_every_figure_exists_and_its_csv_matches_the_results_table(demo):
             group.set_index("lang")["mono.t2i.r1"], want.reindex(group["lang"])
         )
     heat = pd.read_csv(out / "heatmap_cross_t2t_r1.csv", keep_default_na=False, na_values=[""])
-    diff = heat[heat["panel"] == "difference"].set_index(["lang_a", "lang_b"])["cross.t2t.r1"]
+    diff = heat[heat["panel"] == "difference"].set_index(["lang_a", "lang_b"])["cross.t2t.r1 ×100"]
     best, base = (
-        heat[heat["panel"] == p].set_index(["lang_a", "lang_b"])["cross.t2t.r1"]
+        heat[heat["panel"] == p].set_index(["lang_a", "lang_b"])["cross.t2t.r1 ×100"]
         for p in ("best", "baseline")
     )
     np.testing.assert_allclose(diff, best - base)
@@ -157,8 +158,13 @@ def test_report_md_and_self_contained_html(demo):
     assert len(figures) >= 12 and all((report.parent / f).exists() for f in figures)
     assert page.count('<img src="data:image/png;base64,') == len(figures)
     assert 'src="http' not in page and 'src="/' not in page
-    assert "Best α per data size" in md and "scaling per series" in md and "predict it within" in md
-    assert "intervals: stratified bootstrap (trials resampled within each size)" in md
+    # Best alpha per N, each series' scaling and the hold-out check, each in its place.
+    assert "Best α at each N" in md and "trend of the size means" in md
+    assert "hold-out: predicted / observed" in md and "| 4k | 0.5 |" in md
+    assert (
+        "20 replicates per fit of a stratified bootstrap (trials resampled within each size)" in md
+    )
+    assert "no per-query bootstrap intervals" in md  # this run's trials carry no .lo/.hi
     assert (
         "a1b2c_99999" in md and "non-finite loss" in md
     )  # the errored trial is reported, not dropped
@@ -191,7 +197,8 @@ def test_cli_single_seed_sweep_gets_residual_intervals_and_flags_that_say_why(tm
     assert fits["underdetermined"].all()
     assert fits["reason"].str.contains("4 sizes × 1 seed for 3 parameters leave 1 degree").all()
     md = (tmp_path / "report" / "report.md").read_text()
-    assert "intervals: residual bootstrap" in md and "leave 1 degree of freedom" in md
+    assert "of a residual bootstrap" in md and md.count("leave 1 degree of freedom") == 1
+    assert "every fit (8)" in md  # the one reason, said once for the fits it concerns
 
 
 def test_cli_survives_missing_metrics_nan_rows_and_a_single_arm(tmp_path, capsys):
@@ -229,3 +236,17 @@ def test_bad_inputs_end_in_one_line_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert main(["analyze", str(tmp_path / "nowhere")]) == 2
+
+
+def test_cli_headline_picks_the_pair_the_answer_quotes(tmp_path, capsys):
+    table = _table(tmp_path, seeds=2, sizes=(250, 500, 1000, 2000))
+    args = ["analyze", str(table), "--metrics", "mono.t2i.r1", "--bootstrap", "0"]
+    assert main([*args, "--headline", "cross.t2t.r1:mono.t2i.r1"]) == 0
+    md = (tmp_path / "report" / "report.md").read_text()
+    lead = next(p for p in md.split("\n\n") if p.startswith("**"))
+    assert "with cross.t2t.r1 " in lead and " and mono.t2i.r1 " in lead
+    # The headline pair is fitted and drawn though --metrics leaves it out.
+    assert "scaling_cross_t2t_r1.png" in md
+    assert "tradeoff_cross_t2t_r1_vs_mono_t2i_r1.png" in md
+    assert main([*args, "--headline", "mono.t2i.R1:cross.t2t.r1"]) == 2
+    assert "mono.t2i.r1" in capsys.readouterr().err

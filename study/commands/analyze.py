@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--tradeoff", nargs="+", type=_pair, metavar="X:Y", help="trade-off pairs, mono:cross"
     )
     p.add_argument(
+        "--headline",
+        type=_pair,
+        metavar="X:Y",
+        help="the mono:cross pair the answer quotes and the best hybrid is chosen on "
+        "(default: analysis.headline, mono.t2i.r1:cross.t2t.r1)",
+    )
+    p.add_argument(
         "--out", metavar="DIR", help="report directory (default: RUN_DIR/report or beside TABLE)"
     )
     from analysis.laws import law_names
@@ -71,6 +78,7 @@ def handle(args: argparse.Namespace) -> int:
         tradeoff_pairs=args.tradeoff or [tuple(p) for p in defaults.tradeoff],
         fit_form=args.fit or defaults.fit,
         bootstrap=defaults.bootstrap if args.bootstrap is None else args.bootstrap,
+        headline=args.headline or tuple(defaults.headline),
     )
     print(f"report: {report}")
     print(f"html:   {report.with_suffix('.html')}")
