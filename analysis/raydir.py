@@ -15,9 +15,7 @@ by these rules:
 - error (ERROR trials): one line naming the cause (`analysis.trial_errors.error_line`);
 - labels: `arms.json` (written by `study run`: per arm its label and whether it is a baseline)
   gives the `label` and `is_baseline` of each trial;
-- the per-language table: the file the final report names in `per_language_file`, in the trial
-  dir, else in the trial's final checkpoint (`checkpoint_path`): Tune syncs a trial dir's files
-  to the storage only for some trials when it reuses actors, while checkpoints always arrive.
+- the per-language table: the file the final report names in `per_language_file`.
 """
 
 from __future__ import annotations
@@ -93,12 +91,8 @@ class TuneDir:
 
     def read_text(self, *parts: str) -> str | None:
         """A file's text, or None where it does not exist."""
-        return self.read_path(self.join(*parts))
-
-    def read_path(self, path: str) -> str | None:
-        """The text of a file anywhere in this filesystem (a checkpoint), or None."""
         try:
-            with self.fs.open_input_stream(path) as stream:
+            with self.fs.open_input_stream(self.join(*parts)) as stream:
                 return stream.read().decode("utf-8", errors="replace")
         except (FileNotFoundError, OSError):
             return None
@@ -262,15 +256,10 @@ def per_language_frame(tune: TuneDir, records: list[TrialRecord]) -> pd.DataFram
     frames = []
     for r in records:
         name = r.result.get("per_language_file") if r.finished else None
-        if not name:
-            continue
-        where, text = f"{tune.where}/{r.dirname}/{name}", tune.read_text(r.dirname, name)
-        checkpoint = r.result.get("checkpoint_path")
-        if text is None and checkpoint:
-            where = f"{checkpoint}/{name}"
-            text = tune.read_path(where)
+        text = tune.read_text(r.dirname, name) if name else None
         if text is None:
             continue
+        where = f"{tune.where}/{r.dirname}/{name}"
         try:
             table = pd.read_csv(io.StringIO(text), dtype={"lang_a": str, "lang_b": str})
         except ValueError as exc:

@@ -152,21 +152,3 @@ def test_tables_without_labels_fall_back_to_names_and_mix_ratios():
     }
     assert table["is_baseline"].to_dict() == {"clip": True, "hybrid": False, "pretrained": True}
     assert table.loc["pretrained", "data_size"] is pd.NA  # 0, as older runs wrote it: no size
-
-
-def test_a_per_language_file_missing_from_the_trial_dir_is_read_from_its_final_checkpoint(tmp_path):
-    # With reused actors Tune 2.60 syncs a trial dir's own files to the storage only for some
-    # trials; the table the loop also saves into the final checkpoint always arrives.
-    tune = tmp_path / "tune"
-    tune.mkdir()
-    params = {"arm": "hybrid", "alpha": 0.5, "data_size": 100, "seed": 0}
-    checkpoint = tune / "run_trial_e" / "checkpoint_000000"
-    final = {"step": 8, "final": 1, "cross.t2t.r1": 0.5, "per_language_file": "long.csv",
-             "checkpoint_path": str(checkpoint)}  # fmt: skip
-    _state(tune, [_trial(tune, "e", params, "TERMINATED", final, [final])])
-    checkpoint.mkdir()
-    pd.DataFrame({"metric": ["cross.t2t.r1"], "lang_a": ["de"], "lang_b": ["en"], "value": [0.4]}).to_csv(
-        checkpoint / "long.csv", index=False
-    )  # fmt: skip
-    _, long = read_tune_dir(TuneDir(tune))
-    assert long[["trial_id", "lang_b", "value"]].values.tolist() == [["e", "en", 0.4]]

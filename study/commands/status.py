@@ -37,9 +37,7 @@ def status_document(uri: str, records: list) -> dict:
             "finished": r.finished,
             "step": r.steps,
             "error": r.error or None,
-            "metrics": {
-                k: None if math.isnan(v) else v for k, v in r.reported_metrics().items()
-            },
+            "metrics": {k: None if math.isnan(v) else v for k, v in r.reported_metrics().items()},
         }
         for r in records
     ]
