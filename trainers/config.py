@@ -84,6 +84,12 @@ class TrainConfig(_Strict):
     language_temperature: float = Field(0.3, gt=0, le=1)
     checkpoint_every: int = Field(0, ge=0, description="steps between checkpoints; 0 = end only")
     log_every: int = Field(0, ge=0, description="steps between progress reports; 0 = none")
+    loader_workers: int | None = Field(
+        None,
+        ge=0,
+        description="processes preparing batches ahead of the step; default: the trial "
+        "worker's CPUs minus one; 0 = in the training process",
+    )
 
 
 class EvalConfig(_Strict):
