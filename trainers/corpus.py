@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Mapping
-from functools import cached_property
+from collections.abc import Callable, Mapping
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -223,33 +223,38 @@ def write_corpus(
     *,
     name: str,
     captions,
-    images: Mapping[str, bytes | None] | None = None,
+    images: Mapping[str, bytes] | None = None,
     source: str,
     licence: str,
     image_format: str | None = None,
     overwrite: bool = False,
+    write_images: Callable[[Path, list[str], Path], list[ImageShard]] | None = None,
 ) -> Path:
     """Validate captions (+ images keyed by item id) and write a canonical corpus at `out`.
 
     `captions` is a pyarrow Table or pandas DataFrame with item_id, lang, idx, text. Rows are
     stored grouped by item in order of first appearance, then by language and idx; images in
-    shards of IMAGE_SHARD_ITEMS items, in item order.
+    shards of IMAGE_SHARD_ITEMS items, in item order, unless `write_images(root, item_ids, out)`
+    writes the shards itself (importers: in parallel, resized).
     """
     out = check_output(out, overwrite)
     table = canonical_captions(captions, out)
     item_ids = pc.unique(table["item_id"]).to_pylist()
     if images is not None:
-        image_format = _check_images(out, item_ids, images, image_format)
+        _check_images(out, item_ids, images)
+    if images is not None and write_images is None:
+        fmt = image_format or image_format_of(images[item_ids[0]])
+        if fmt not in IMAGE_MAGIC:
+            raise InputError(f"{out}: image of item '{item_ids[0]}' is neither PNG nor JPEG")
+        write_images = partial(_write_image_shards, images=images, fmt=fmt)
     with atomic_dir(out, overwrite) as tmp:
-        shards = None
-        if images is not None:
-            shards = _write_image_shards(tmp, item_ids, images, image_format, out)
+        shards = None if images is None else write_images(tmp, item_ids, out)
         finish_corpus(tmp, table, shards, name=name, source=source, licence=licence, where=out)
     return out
 
 
 def _write_image_shards(
-    root: Path, item_ids: list[str], images: Mapping[str, bytes], fmt: str, out: Path
+    root: Path, item_ids: list[str], out: Path, *, images: Mapping[str, bytes], fmt: str
 ) -> list[ImageShard]:
     """The images in item order, IMAGE_SHARD_ITEMS per shard."""
     shards = []
@@ -296,16 +301,10 @@ def canonical_captions(captions, out: Path) -> pa.Table:
     return table.take(order).combine_chunks()
 
 
-def _check_images(
-    out: Path, item_ids: list[str], images: Mapping[str, bytes | None], image_format: str | None
-) -> str:
-    lacking = [i for i in item_ids if i not in images or images[i] is None]
+def _check_images(out: Path, item_ids: list[str], images: Mapping[str, bytes]) -> None:
+    lacking = [i for i in item_ids if i not in images]  # membership only: values may be files
     if lacking:
         raise InputError(
             f"{out}: no image for item '{lacking[0]}' ({len(lacking)} of {len(item_ids)} items "
             "lack one); supply every image or import a text-only corpus"
         )
-    fmt = image_format or image_format_of(images[item_ids[0]])
-    if fmt not in IMAGE_MAGIC:
-        raise InputError(f"{out}: image of item '{item_ids[0]}' is neither PNG nor JPEG")
-    return fmt
