@@ -53,7 +53,8 @@ def decode_image(data: bytes, size: int | None = None) -> np.ndarray:
     img = Image.open(io.BytesIO(data))
     if size is not None:
         img.draft("RGB", (size, size))
-    img = img.convert("RGB")
+    if img.mode != "RGB":
+        img = img.convert("RGB")
     if size is not None and img.size != (size, size):
         img = img.resize((size, size), Image.BICUBIC)
     return np.asarray(img)
