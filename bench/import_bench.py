@@ -1,6 +1,6 @@
 """Import throughput: a COCO-35L corpus of COCO-sized JPEGs through Ray Data on 1 and 2 CPUs.
 
-Generates once (cached under --work) N 640x480 photos (bench/photos.py) and a COCO-35L JSONL with
+Generates once (cached) N 640x480 photos (bench/photos.py) and a COCO-35L JSONL with
 2 English captions per image, each translated into 4 languages (5 languages). Each import is
 `study data mt-captions ... --image-size S` (decode, check, shrink, re-encode, write shards) in a
 fresh process: on Ray Data with a local cluster of 1 CPU, of 2 CPUs (cluster start timed apart),
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from photos import PHOTO_CACHE, photo_folder
 
 RESULTS = Path(__file__).parent / "results" / "import_bench.json"
 LANGUAGES = ("de", "fr", "es", "ja")  # targets of the English captions
@@ -65,7 +66,7 @@ def child(args: argparse.Namespace) -> None:
     import_mt_captions(
         args.work / "coco35l.jsonl",
         args.out,
-        images=args.work / "images",
+        images=args.photos,
         image_size=args.image_size,
         use_ray=bool(args.cpus),
     )
@@ -77,6 +78,7 @@ def run_import(args: argparse.Namespace, cpus: int, out: Path) -> dict:
     """Import in a fresh process: Ray Data on a local cluster of `cpus` CPUs, or none (0)."""
     cmd = [sys.executable, __file__, "--child", "--cpus", str(cpus), "--out", str(out)]
     cmd += ["--work", str(args.work), "--image-size", str(args.image_size)]
+    cmd += ["--photos", str(args.photos)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode:
         sys.exit(f"import with {cpus} CPUs failed:\n{result.stderr[-3000:]}")
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "import-bench")
+    parser.add_argument("--photos", type=Path, default=PHOTO_CACHE, help="photo cache folder")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cpus", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -113,11 +116,9 @@ def main() -> None:
         child(args)
         return
 
-    from photos import photo_folder
-
     clock = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
-    files = photo_folder(args.work / "images", args.images)
+    files = photo_folder(args.images, args.photos)
     write_captions(args.work / "coco35l.jsonl", args.images)
     generated = time.perf_counter() - clock
     runs: dict[str, list[dict]] = {"ray_1cpu": [], "ray_2cpu": [], "single_process": []}

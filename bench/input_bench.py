@@ -39,7 +39,7 @@ def photo_corpus(work: Path, count: int) -> tuple[Path, list[Path]]:
     from study.data.common import Images
     from trainers.corpus import write_corpus
 
-    out, files = work / f"corpus-{count}", photo_folder(work / "images", count)
+    out, files = work / f"corpus-{count}", photo_folder(count)
     if (out / "manifest.json").is_file():
         return out, files
     images = Images()

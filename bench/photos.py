@@ -2,13 +2,15 @@
 about 100 KB, with smooth colour fields, mid-frequency texture and sensor noise, so that decoding
 and resizing cost what real photos cost (flat colours would decode and compress far faster).
 
-Images are deterministic per id and cached in a folder (`<id>.jpg`), generated in parallel once.
+Images are deterministic per id and cached in a folder (`<id:012d>.jpg`, COCO's naming) that the
+benchmarks share, generated in parallel once.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import tempfile
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 WIDTH, HEIGHT = 640, 480
+PHOTO_CACHE = Path(tempfile.gettempdir()) / "bench-photos"
 _BANK: list | None = None  # texture and noise fields, cropped at random offsets per photo
 
 
@@ -63,7 +66,7 @@ def _write(args: tuple[Path, int]) -> None:
         tmp.rename(path)
 
 
-def photo_folder(folder: Path, count: int) -> list[Path]:
+def photo_folder(count: int, folder: Path = PHOTO_CACHE) -> list[Path]:
     """Photos 0..count-1 as `<id:012d>.jpg` in `folder` (missing ones generated on all cores)."""
     folder.mkdir(parents=True, exist_ok=True)
     with Pool(os.cpu_count() or 1) as pool:

@@ -152,8 +152,12 @@ def _positive(value: str) -> int:
     return number
 
 
-def _image_options(args: argparse.Namespace) -> dict:
-    return {"image_size": args.image_size, "use_ray": args.ray}
+def _import_options(args: argparse.Namespace) -> dict:
+    """--overwrite, the provenance notes and the image options as importer keyword arguments."""
+    options = {"overwrite": args.overwrite, "image_size": args.image_size, **_provenance(args)}
+    if hasattr(args, "ray"):
+        options["use_ray"] = args.ray
+    return options
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
@@ -204,28 +208,13 @@ def _synthetic(args: argparse.Namespace) -> int:
 def _xm3600(args: argparse.Namespace) -> int:
     from study.data.xm3600 import import_xm3600
 
-    out = import_xm3600(
-        args.captions,
-        args.images,
-        args.out,
-        overwrite=args.overwrite,
-        **_provenance(args),
-        **_image_options(args),
-    )
-    return _report(out)
+    return _report(import_xm3600(args.captions, args.images, args.out, **_import_options(args)))
 
 
 def _mt_captions(args: argparse.Namespace) -> int:
     from study.data.mt_captions import import_mt_captions
 
-    out = import_mt_captions(
-        args.file,
-        args.out,
-        images=args.images,
-        overwrite=args.overwrite,
-        **_provenance(args),
-        **_image_options(args),
-    )
+    out = import_mt_captions(args.file, args.out, images=args.images, **_import_options(args))
     return _report(out)
 
 
@@ -233,18 +222,11 @@ def _table(args: argparse.Namespace) -> int:
     from study.data.table import Columns, import_table
 
     columns = Columns(args.item_col, args.lang_col, args.text_col, args.image_col, args.idx_col)
-    extra = _provenance(args)
+    extra = _import_options(args)
     if "source" in extra:
         extra["source_note"] = extra.pop("source")
     out = import_table(
-        args.source,
-        args.out,
-        columns=columns,
-        images=args.images,
-        split=args.split,
-        overwrite=args.overwrite,
-        **extra,
-        **_image_options(args),
+        args.source, args.out, columns=columns, images=args.images, split=args.split, **extra
     )
     return _report(out)
 
@@ -258,8 +240,6 @@ def _wds(args: argparse.Namespace) -> int:
         langs=args.lang,
         caption_key=args.caption_key,
         lang_key=args.lang_key,
-        overwrite=args.overwrite,
-        image_size=args.image_size,
-        **_provenance(args),
+        **_import_options(args),
     )
     return _report(out)
