@@ -124,8 +124,9 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"ray_1cpu": [], "ray_2cpu": [], "single_process": []}
     outs = Path(tempfile.mkdtemp(prefix="imports-", dir=args.work))
     load = os.getloadavg()[0]
+    order = [("ray_1cpu", 1), ("ray_2cpu", 2), ("single_process", 0)]
     for i in range(args.repeats):
-        for name, cpus in (("ray_1cpu", 1), ("ray_2cpu", 2), ("single_process", 0)):
+        for name, cpus in order if i % 2 == 0 else order[::-1]:  # noise hits both ends
             runs[name].append(run_import(args, cpus, outs / f"{name}-{i}"))
     same = all(same_corpus(outs / f"ray_{c}cpu-0", outs / "single_process-0") for c in (1, 2))
     shutil.rmtree(outs)

@@ -125,10 +125,10 @@ def main() -> None:
     load = os.getloadavg()[0]
     rates: dict[int, list[float]] = {1: [], 2: []}
     waits: dict[int, list[dict]] = {0: [], 1: []}
-    for _ in range(args.repeats):
-        for workers in (1, 2):
+    for i in range(args.repeats):
+        for workers in (1, 2) if i % 2 == 0 else (2, 1):  # noise hits both ends
             rates[workers].append(pairs_per_s(corpus_dir, tokenizer, workers, args.batches))
-        for workers in (0, 1):
+        for workers in (0, 1) if i % 2 == 0 else (1, 0):
             waits[workers].append(demo_wait(args.steps, workers, args.work / "cache"))
     one, two = statistics.median(rates[1]), statistics.median(rates[2])
     share = {w: statistics.median(r["data_wait_share"] for r in v) for w, v in waits.items()}
