@@ -130,6 +130,7 @@ CONFIG_CASES = [
     Bad("language-unknown", config(data={"languages": ["en", "xx"]}), ("data.languages", "'xx'")),
     Bad("batch-over-smallest-n", config(train={"batch_size": 64}, sweep={"data_sizes": [32, 100]}), ("{tmp}/study.yaml", "train.batch_size", "32")),
     Bad("value-wrong-type", config(train={"batch_size": "many"}), ("{tmp}/study.yaml:", "train.batch_size")),
+    Bad("loader-workers-negative", config(train={"batch_size": 16, "loader_workers": -1}), ("{tmp}/study.yaml:", "train.loader_workers", "greater than or equal to 0")),
     Bad("set-without-value", lambda tmp: [*config()(tmp), "--set", "train.batch_size"], ("--set", "train.batch_size", "key=value")),
     Bad("set-out-of-range", lambda tmp: [*config()(tmp), "--set", "sweep.mix_ratios=[2]"], ("sweep.mix_ratios", "[0, 1]")),
 ]  # fmt: skip
