@@ -71,11 +71,12 @@ def throughput(log: Path) -> float:
     return statistics.median(rates[1:])
 
 
-def run_in_process(job, log: Path) -> float:
-    """Samples/s of `run_training` called directly."""
+def run_in_process(job, log: Path, threads: int) -> float:
+    """Samples/s of `run_training` called directly, with the CPUs of the Ray worker it is
+    compared with (so both prepare batches with the same loader workers)."""
     from trainers.loop import run_training
 
-    run_training(job, reporter=FileReporter(str(log)), device="cpu")
+    run_training(job, reporter=FileReporter(str(log)), device="cpu", cpus=threads)
     return throughput(log)
 
 
@@ -115,7 +116,7 @@ def main() -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     local, remote = [], []
     for i in range(args.repeats):
-        local.append(run_in_process(job, work / f"local-{i}.jsonl"))
+        local.append(run_in_process(job, work / f"local-{i}.jsonl", args.threads))
         remote.append(
             run_under_ray(job, work / f"ray-{i}.jsonl", work / "ray", f"r{i}", args.threads)
         )

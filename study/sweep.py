@@ -110,9 +110,20 @@ def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) ->
 
 
 def prepare_shared_artifacts(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> None:
-    """Tokenizer and frozen image features, once per study before any trial (on a GPU if any)."""
+    """Tokenizer and frozen image features, once per study before any trial: the features of
+    large corpora by a Ray Data actor pool over the cluster's GPUs, the rest in one Ray task (on
+    a GPU if any)."""
     import ray
 
+    from trainers.corpus import open_corpus
+    from trainers.features import ensure_image_features
+    from trainers.ray_data import RAY_DATA_MIN_ITEMS
+
+    if cfg.model.frozen_image_tower:
+        for corpus_dir in (train_dir, eval_dir):
+            corpus = open_corpus(corpus_dir)
+            if corpus.has_images and corpus.num_items >= RAY_DATA_MIN_ITEMS:
+                ensure_image_features(cfg.model, corpus_dir, cache_dir(cfg).resolve(), use_ray=True)
     gpus = 1 if cfg.resources.gpus_per_worker and ray.cluster_resources().get("GPU") else 0
     task = ray.remote(num_cpus=1, num_gpus=gpus)(prepare_artifacts)
     model = cfg.model.model_dump(mode="json")

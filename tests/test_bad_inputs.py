@@ -131,6 +131,7 @@ CONFIG_CASES = [
     Bad("language-unknown", config(data={"languages": ["en", "xx"]}), ("data.languages", "'xx'")),
     Bad("batch-over-smallest-n", config(train={"batch_size": 64}, sweep={"data_sizes": [32, 100]}), ("{tmp}/study.yaml", "train.batch_size", "32")),
     Bad("value-wrong-type", config(train={"batch_size": "many"}), ("{tmp}/study.yaml:", "train.batch_size")),
+    Bad("loader-workers-negative", config(train={"batch_size": 16, "loader_workers": -1}), ("{tmp}/study.yaml:", "train.loader_workers", "expected a value >= 0, got -1")),
     Bad("set-without-value", lambda tmp: [*config()(tmp), "--set", "train.batch_size"], ("--set", "train.batch_size", "key=value")),
     Bad("tracking-unknown", config(tracking={"backend": "wandb"}), ("{tmp}/study.yaml:", "tracking.backend", "mlflow")),
     Bad("set-out-of-range", lambda tmp: [*config()(tmp), "--set", "sweep.mix_ratios=[2]"], ("--set sweep.mix_ratios=[2]:", "[0, 1]")),
@@ -225,6 +226,25 @@ def unwritable_output(tmp: Path) -> list[str]:
     return xm3600(XM_LINES[0], out="blocker/out")(tmp)
 
 
+KEY0 = json.loads(XM_LINES[0])["image/key"]
+
+
+def xm3600_corrupt_image(tmp: Path) -> list[str]:
+    """The first fixture line with a truncated copy of its image."""
+    write(tmp / "images" / f"{KEY0}.jpg", JPEG[:200])
+    return [*xm3600(XM_LINES[0])(tmp), "--images", str(tmp / "images")]
+
+
+def wds(*extra: str, pattern: str = "{00000..00001}.tar") -> Callable[[Path], list[str]]:
+    """`study data wds` where only shard 00000.tar exists (checked before any Ray work)."""
+
+    def make(tmp: Path) -> list[str]:
+        write(tmp / "00000.tar", b"")
+        return ["data", "wds", str(tmp / pattern), *extra, "--out", str(tmp / "out")]
+
+    return make
+
+
 MT_OK = COCO_LINE
 DATA_CASES = [
     Bad("jsonl-malformed", xm3600(XM_LINES[0], XM_LINES[1][:-5], XM_LINES[2]), ("{tmp}/captions.jsonl:2", "malformed JSON")),
@@ -261,6 +281,11 @@ DATA_CASES = [
     Bad("table-parquet-unknown-language", table("c.parquet", parquet_rows(("a", "en", "x"), ("b", "zz", "y"))), ("{tmp}/c.parquet row 2", "'zz'")),
     Bad("table-parquet-corrupt", table("c.parquet", b"PAR1 not really"), ("{tmp}/c.parquet", "parquet")),
     Bad("table-hf-missing-column", table("hf", hf_dir), ("{tmp}/hf", "no column 'lang'", "language")),
+    Bad("xm3600-corrupt-image", xm3600_corrupt_image, (f"{{tmp}}/images/{KEY0}.jpg", "unreadable image")),
+    Bad("image-size-zero", lambda tmp: [*xm3600(XM_LINES[0])(tmp), "--image-size", "0"], ("--image-size", "0 is not a positive integer")),
+    Bad("wds-missing-shard", wds(), ("{tmp}/00001.tar", "no such shard", "00001}}.tar")),
+    Bad("wds-lang-count", wds("--lang", "en", "--lang", "de", pattern="00000.tar"), ("--lang", "2 languages for 1 sources")),
+    Bad("wds-unknown-lang", wds("--lang", "english", pattern="00000.tar"), ("--lang", "'english'")),
     Bad("synthetic-no-items", lambda tmp: ["data", "synthetic", "--items", "0", "--out", str(tmp / "out")], ("--items 0",)),
 ]  # fmt: skip
 

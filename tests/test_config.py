@@ -72,7 +72,8 @@ def test_set_overrides_apply_and_are_typed():
     )
     assert cfg.train.batch_size == 32
     assert cfg.sweep.seeds == [0, 1, 2]
-    assert len(expand_grid(cfg)) == 3 * len(expand_grid(load_config(DEMO)))
+    demo = load_config(DEMO)
+    assert len(expand_grid(cfg)) == 3 * len(expand_grid(demo)) // len(demo.sweep.seeds)
 
 
 def test_baselines_are_not_crossed_with_alpha():
@@ -80,7 +81,7 @@ def test_baselines_are_not_crossed_with_alpha():
         DEMO, ["sweep.arms=[hybrid, clip, clip-en]", "sweep.mix_ratios=[0, 0.25, 0.5, 0.75, 1]"]
     )
     trials = expand_grid(cfg)
-    sizes = len(cfg.sweep.data_sizes)
+    sizes = len(cfg.sweep.data_sizes) * len(cfg.sweep.seeds)
     assert sum(t.arm == "clip" for t in trials) == sizes
     assert sum(t.arm == "clip-en" for t in trials) == sizes
     assert sum(t.arm == "hybrid" for t in trials) == 5 * sizes

@@ -1,4 +1,5 @@
-"""The canonical corpus writer and reader (trainers.corpus): order, manifest, atomicity, errors."""
+"""The canonical corpus writer and reader (trainers.corpus): order, manifest, shards and item
+index (format 2), format 1 still read, atomicity, errors."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from trainers.corpus import open_corpus, write_corpus
+import trainers.corpus
+import trainers.corpus_shards
+from trainers.atomic_output import atomic_dir
+from trainers.corpus import canonical_captions, open_corpus, write_corpus
+from trainers.corpus_shards import finish_corpus, write_image_shard
 from trainers.errors import InputError
 
 ROWS = [  # deliberately not grouped: item b first, then a, then b again
@@ -45,7 +52,14 @@ def test_rows_are_grouped_by_item_in_first_appearance_order(tmp_path):
     ]  # fmt: skip
     m = corpus.manifest
     assert (m["languages"], m["num_items"], m["num_captions"]) == (["de", "en"], 2, 5)
-    assert m["has_images"] and m["image_format"] == "png" and m["format_version"] == 1
+    assert m["has_images"] and m["image_format"] == "png" and m["format_version"] == 2
+    assert m["shards"] == {
+        "captions": ["captions/part-00000.parquet"],
+        "images": ["images/part-00000.parquet"],
+    }
+    assert sorted(m["checksums"]) == sorted(
+        [*m["shards"]["captions"], "items.parquet", *m["shards"]["images"]]
+    )
     index = corpus.caption_index()
     assert index.item.tolist() == [0, 0, 0, 1, 1]
     assert corpus.texts(np.array([3, 2])) == ["a eins", "b two"]
@@ -58,7 +72,8 @@ def test_fingerprint_is_stable_and_follows_content(tmp_path):
     fp = open_corpus(one).fingerprint()
     assert fp == open_corpus(one).fingerprint()
     assert open_corpus(other).fingerprint() != fp
-    assert (one / "captions.parquet").read_bytes() == (two / "captions.parquet").read_bytes()
+    for name in ("captions/part-00000.parquet", "items.parquet"):
+        assert (one / name).read_bytes() == (two / name).read_bytes()
 
 
 def test_images_of_mixed_sizes_need_a_size(tmp_path):
@@ -111,14 +126,91 @@ def test_reader_refuses_broken_corpora_with_the_file_named(tmp_path):
     with pytest.raises(InputError, match="manifest.json: format_version 9 is not supported"):
         open_corpus(out)
     (out / "manifest.json").write_text(json.dumps({**manifest, "num_items": 5}))
-    with pytest.raises(InputError, match="disagrees with manifest.json"):
+    with pytest.raises(InputError, match="disagree with manifest.json"):
         open_corpus(out).caption_index()
     (out / "manifest.json").write_text("{not json")
     with pytest.raises(InputError, match="manifest.json: corrupt manifest"):
         open_corpus(out)
     (out / "manifest.json").write_text(json.dumps(manifest))
-    (out / "captions.parquet").write_bytes(b"PAR1 truncated")
-    with pytest.raises(InputError, match="captions.parquet: unreadable parquet"):
+    (out / "captions/part-00000.parquet").write_bytes(b"PAR1 truncated")
+    with pytest.raises(InputError, match="part-00000.parquet: unreadable parquet"):
         open_corpus(out)
     with pytest.raises(InputError, match="text-only corpus"):
         open_corpus(write(tmp_path / "d")).images([0])
+
+
+def _read_back(corpus) -> tuple:
+    """Everything a reader sees: items, caption rows and index, decoded images."""
+    index = corpus.caption_index()
+    return (
+        corpus.item_ids.tolist(),
+        corpus.captions.to_pylist(),
+        index.item.tolist(),
+        corpus.texts(np.array([4, 0, 2])),
+        corpus.images(np.array([2, 0, 1, 2])).tolist(),
+    )
+
+
+ROWS3 = [*ROWS, ("c", "en", 0, "c one"), ("c", "de", 0, "c eins")]
+IMAGES3 = {"a": png(8), "b": png(8, (0, 0, 0)), "c": png(8, (1, 2, 3))}
+
+
+def test_images_and_captions_in_several_shards_read_as_one(tmp_path, monkeypatch):
+    whole = open_corpus(write(tmp_path / "whole", rows=ROWS3, images=IMAGES3))
+    monkeypatch.setattr(trainers.corpus, "IMAGE_SHARD_ITEMS", 2)
+    monkeypatch.setattr(trainers.corpus_shards, "CAPTION_SHARD_ROWS", 3)
+    sharded = open_corpus(write(tmp_path / "sharded", rows=ROWS3, images=IMAGES3))
+    assert [len(sharded.manifest["shards"][k]) for k in ("captions", "images")] == [3, 2]
+    assert _read_back(sharded) == _read_back(whole)
+
+
+def test_the_item_index_finds_images_in_shards_of_any_order(tmp_path):
+    """Parallel writers put any items in any shard; the item index maps each to its place."""
+    table = canonical_captions(frame(ROWS3), tmp_path / "c")  # items b, a, c
+    with atomic_dir(tmp_path / "c") as root:
+        shards = [
+            write_image_shard(root, "x", ["c", "b"], [IMAGES3["c"], IMAGES3["b"]], "png", "t"),
+            write_image_shard(root, "y", ["a"], [IMAGES3["a"]], "png", "t"),
+        ]
+        finish_corpus(root, table, shards[::-1], name="t", source="s", licence="l", where=root)
+    corpus = open_corpus(tmp_path / "c")
+    expected = open_corpus(write(tmp_path / "d", rows=ROWS3, images=IMAGES3))
+    assert pq.read_table(tmp_path / "c" / "items.parquet").to_pylist() == [
+        {"item_id": "b", "image_shard": 1, "image_row": 1},
+        {"item_id": "a", "image_shard": 0, "image_row": 0},
+        {"item_id": "c", "image_shard": 1, "image_row": 0},
+    ]
+    assert _read_back(corpus) == _read_back(expected)
+
+
+@pytest.mark.parametrize(
+    "shard_items, message",
+    [
+        ([["b"], ["a"]], "no image for item 'c' .1 of 3 items"),
+        ([["b", "a", "c"], ["a"]], "item 'a' has two images"),
+    ],
+    ids=["missing", "twice"],
+)
+def test_the_item_index_needs_exactly_one_image_per_item(tmp_path, shard_items, message):
+    table = canonical_captions(frame(ROWS3), tmp_path / "c")
+    with pytest.raises(InputError, match=message), atomic_dir(tmp_path / "c") as root:
+        shards = [
+            write_image_shard(root, f"p{k}", ids, [IMAGES3[i] for i in ids], "png", "t")
+            for k, ids in enumerate(shard_items)
+        ]
+        finish_corpus(root, table, shards, name="t", source="s", licence="l", where=root)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_1_corpora_are_still_read(tmp_path):
+    expected = open_corpus(write(tmp_path / "v2", rows=ROWS3, images=IMAGES3))
+    v1 = tmp_path / "v1"
+    v1.mkdir()
+    pq.write_table(expected.captions, v1 / "captions.parquet")
+    images = pa.table({"item_id": ["b", "a", "c"], "image": [IMAGES3[i] for i in "bac"]})
+    pq.write_table(images, v1 / "images.parquet")
+    manifest = {k: v for k, v in expected.manifest.items() if k not in ("shards", "checksums")}
+    (v1 / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    corpus = open_corpus(v1)
+    assert _read_back(corpus) == _read_back(expected)
+    assert corpus.fingerprint() != expected.fingerprint()

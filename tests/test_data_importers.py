@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,7 +30,7 @@ def run(capsys, *argv: str) -> str:
 
 
 def rows(path: Path) -> list[tuple[str, str, int, str]]:
-    table = pq.read_table(path / "captions.parquet")
+    table = open_corpus(path).captions
     return list(
         zip(*(table[c].to_pylist() for c in ("item_id", "lang", "idx", "text")), strict=True)
     )
@@ -43,8 +44,9 @@ def counts(path: Path) -> dict[tuple[str, str], int]:
 
 
 def images(path: Path) -> dict[str, bytes]:
-    table = pq.read_table(path / "images.parquet")
-    return dict(zip(table["item_id"].to_pylist(), table["image"].to_pylist(), strict=True))
+    corpus = open_corpus(path)
+    stored = corpus.encoded_images(np.arange(corpus.num_items))
+    return dict(zip(corpus.item_ids.tolist(), stored, strict=True))
 
 
 def test_fixtures_are_in_the_upstream_formats():
@@ -91,7 +93,7 @@ def test_xm3600_without_images_is_a_text_only_corpus(tmp_path, capsys):
     out = tmp_path / "xm-text"
     run(capsys, "data", "xm3600", "--captions", str(XM3600 / "captions.jsonl"), "--out", str(out))
     corpus = open_corpus(out)
-    assert not corpus.has_images and not (out / "images.parquet").exists()
+    assert not corpus.has_images and not (out / "images").exists()
     assert corpus.num_items == 3 and corpus.manifest["image_format"] is None
 
 

@@ -67,8 +67,8 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path, caps
     assert len([n for n in a if n.endswith(".jpg")]) == 12
     assert a.keys() == b.keys()
     assert [n for n in a if a[n] != b[n]] == []
-    assert a["train/captions.parquet"] != c["train/captions.parquet"]
-    assert a["train/images.parquet"] != c["train/images.parquet"]
+    assert a["train/captions/part-00000.parquet"] != c["train/captions/part-00000.parquet"]
+    assert a["train/images/part-00000.parquet"] != c["train/images/part-00000.parquet"]
 
 
 def test_languages_cover_eight_or_more_in_four_or_more_scripts(embedded_corpus):
@@ -182,7 +182,7 @@ def test_eval_split_round_trips_through_the_xm3600_importer(embedded_corpus, tmp
     argv = ["data", "xm3600", "--captions", str(folder / "captions.jsonl")]
     assert main([*argv, "--images", str(folder / "images"), "--out", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
-    for name in ("captions.parquet", "images.parquet"):
+    for name in ("captions/part-00000.parquet", "items.parquet", "images/part-00000.parquet"):
         assert pq.read_table(out / name).equals(pq.read_table(embedded_corpus.eval / name)), name
     ours, theirs = (
         json.loads((p / "manifest.json").read_text()) for p in (out, embedded_corpus.eval)
@@ -205,10 +205,10 @@ def test_train_split_reads_as_a_canonical_image_corpus(embedded_corpus):
 
 def test_ensure_synthetic_generates_once_then_reuses(tmp_path):
     first = ensure_synthetic(tmp_path, 20, 10, seed=1)
-    stamp = (first.train / "captions.parquet").stat().st_mtime_ns
+    stamp = (first.train / "manifest.json").stat().st_mtime_ns
     second = ensure_synthetic(tmp_path, 20, 10, seed=1)
     assert second == first
-    assert (second.train / "captions.parquet").stat().st_mtime_ns == stamp
+    assert (second.train / "manifest.json").stat().st_mtime_ns == stamp
     assert open_corpus(first.eval).num_items == 10
     other = ensure_synthetic(tmp_path, 20, 10, seed=1, world=World(max_objects=2))
     assert other.train != first.train  # a non-default world is cached apart

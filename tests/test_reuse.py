@@ -272,7 +272,7 @@ def test_search_lists_items_in_the_querys_language_and_caches(exported, embedded
     ext = "jpg" if corpus.manifest["image_format"] == "jpeg" else "png"
     names = [f"1-{rank:02d}-{h[2]}.{ext}" for rank, h in enumerate(hits, start=1)]
     assert sorted(p.name for p in saved.iterdir()) == sorted(names)
-    assert (saved / names[0]).read_bytes() == corpus.image_bytes([best])[0]
+    assert (saved / names[0]).read_bytes() == corpus.encoded_images([best])[0]
     assert f"wrote 2 images to {saved}" in printed.err
 
     assert main([*base, "--lang", "xx", "query"]) == 2

@@ -17,7 +17,16 @@ from trainers.loop import NonFiniteLossError, run_training
 from trainers.model import load_pretrained
 from trainers.reporting import LocalReporter
 
-TIMING_KEYS = ("wall_s", "accel_s", "samples_per_s", "train_s", "eval_s", "attempts")
+TIMING_KEYS = (
+    "wall_s",
+    "accel_s",
+    "samples_per_s",
+    "train_s",
+    "eval_s",
+    "attempts",
+    "data_wait_s",
+    "data_wait_share",
+)
 
 
 def _without_timing(metrics: dict) -> dict:
@@ -61,30 +70,41 @@ def test_training_lowers_loss_and_lifts_retrieval_far_above_chance(tiny_job, tmp
     assert model.config == job.model
 
 
-def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(tiny_job, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resume_from_a_checkpoint_matches_the_uninterrupted_run(tiny_job, tmp_path, workers):
+    """Loader workers prepare batches ahead of the step; the checkpoint at step 5 must hold the
+    sampler state of the 5 batches trained on, so a resume with any worker count continues
+    with the same batches."""
     job = tiny_job(
         budget={"steps": 12},
         frozen=False,
-        train={"checkpoint_every": 5, "log_every": 0},
+        train={"checkpoint_every": 5, "log_every": 0, "loader_workers": workers},
         eval={"bootstrap": 0},
     )
     full = LocalReporter(tmp_path / "full")
     expected = run_training(job, reporter=full)
     assert [r["step"] for r in full.reports] == [5, 10, 12]
+    assert all(0 <= r["data_wait_share"] <= 1 and r["data_wait_s"] >= 0 for r in full.reports)
 
-    torch.manual_seed(12345)  # the resumed run must restore, not inherit, the RNG state
-    resumed = LocalReporter(tmp_path / "resumed")
-    got = run_training(job, reporter=resumed, resume_dir=str(full.checkpoints[0]))
-    # A resumed run first says which attempt it is and where it resumes.
-    assert resumed.reports[0] == {"step": 5, "attempt": 2, "resumed_from_step": 5}
-    assert [r["step"] for r in resumed.reports[1:]] == [10, 12]
-    assert _without_timing(resumed.reports[1]) == _without_timing(full.reports[1])
-    assert _without_timing(got) == _without_timing(expected)
-    assert (expected["attempts"], got["attempts"]) == (1, 2)
-    # Training and evaluation seconds add up over the attempts.
-    before = load_state(full.checkpoints[0])["seconds"]
-    assert before["train_s"] > 0 and got["train_s"] > before["train_s"]
-    assert "cross.t2t.r1" in got and not any(k.endswith((".lo", ".hi")) for k in got)
+    for resume_workers in (workers, 2 - workers):
+        torch.manual_seed(12345)  # the resumed run must restore, not inherit, the RNG state
+        resumed = LocalReporter(tmp_path / f"resumed-{resume_workers}")
+        train = job.train.model_copy(update={"loader_workers": resume_workers})
+        got = run_training(
+            job.model_copy(update={"train": train}),
+            reporter=resumed,
+            resume_dir=str(full.checkpoints[0]),
+        )
+        # A resumed run first says which attempt it is and where it resumes.
+        assert resumed.reports[0] == {"step": 5, "attempt": 2, "resumed_from_step": 5}
+        assert [r["step"] for r in resumed.reports[1:]] == [10, 12]
+        assert _without_timing(resumed.reports[1]) == _without_timing(full.reports[1])
+        assert _without_timing(got) == _without_timing(expected)
+        assert (expected["attempts"], got["attempts"]) == (1, 2)
+        # Training and evaluation seconds add up over the attempts.
+        before = load_state(full.checkpoints[0])["seconds"]
+        assert before["train_s"] > 0 and got["train_s"] > before["train_s"]
+        assert "cross.t2t.r1" in got and not any(k.endswith((".lo", ".hi")) for k in got)
 
 
 def test_non_finite_loss_fails_naming_the_step(tiny_job):

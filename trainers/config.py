@@ -93,6 +93,12 @@ class TrainConfig(_Strict):
     log_every: int | None = Field(
         None, ge=0, description="steps between progress reports; default: 10 per run; 0 = none"
     )
+    loader_workers: int | None = Field(
+        None,
+        ge=0,
+        description="processes preparing batches ahead of the step; default: the trial "
+        "worker's CPUs minus one; 0 = in the training process",
+    )
 
     def log_period(self, steps: int) -> int:
         """Steps between progress reports of a run of `steps` steps (0: none)."""

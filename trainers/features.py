@@ -1,10 +1,11 @@
-"""Frozen image-tower features of a corpus: computed once per (tower, corpus), cached as .npy."""
+"""Frozen image-tower features of a corpus: computed once per (tower, corpus), cached as shards."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,9 +14,12 @@ import torch
 
 from trainers.config import ModelConfig, TowerConfig
 from trainers.corpus import open_corpus
+from trainers.feature_shards import FeatureShards, write_feature_shard
 from trainers.model import IMAGE_DIR
 from trainers.towers import FROZEN_TOWER_SEED, build_image_tower
 
+FEATURES_DIR = "image-features"
+SHARD_ITEMS = 16384  # items per shard written by one process
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
@@ -49,40 +53,55 @@ def ensure_image_features(
     *,
     device: str | torch.device | None = None,
     batch_size: int = 256,
+    use_ray: bool = False,
 ) -> Path:
-    """Path of the cached float32 features [num_items, width] (row i = item i); computed if absent.
+    """The cached feature shard dir of a corpus (row i = item i, see `trainers.feature_shards`).
 
-    Concurrent callers each write a private temporary file and rename it into place, so readers
-    only ever see a whole file.
+    Computed if absent: in this process on `device`, or with `use_ray` by a Ray Data actor pool
+    over the cluster's GPUs (CPUs where there are none). Concurrent callers each write a private
+    temporary dir and rename it into place, so readers only ever see a whole one.
     """
     tower_cfg = image_tower_config(model_cfg)
     corpus = open_corpus(corpus_dir)
-    name = f"{tower_fingerprint(tower_cfg)}-{corpus.fingerprint()}.npy"
-    target = Path(cache_dir).expanduser() / "image-features" / name
-    if target.is_file():
+    name = f"{tower_fingerprint(tower_cfg)}-{corpus.fingerprint()}"
+    target = Path(cache_dir).expanduser() / FEATURES_DIR / name
+    if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    tower = build_image_tower(tower_cfg, seed=FROZEN_TOWER_SEED).to(device).eval()
-    num = len(corpus.item_ids)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npy", dir=target.parent)
-    os.close(fd)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
     try:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(num, tower.width))
-        with torch.inference_mode():
-            for start in range(0, num, batch_size):
-                items = np.arange(start, min(start + batch_size, num))
-                pixels = tower.corpus_pixels(corpus, items)
-                out[items] = tower(pixels).float().cpu().numpy()
-        out.flush()
-        del out
-        os.replace(tmp, target)
+        if use_ray:
+            from trainers.feature_pool import extract_features_with_ray
+
+            extract_features_with_ray(tower_cfg, corpus_dir, tmp, batch_size=batch_size)
+        else:
+            _extract_features(tower_cfg, corpus, tmp, device=device, batch_size=batch_size)
+        os.rename(tmp, target)
+    except OSError:
+        if not target.is_dir():  # else another caller renamed its copy first
+            raise
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def load_image_features(path: str | Path) -> np.ndarray:
-    """Cached features, memory-mapped read-only."""
-    return np.load(path, mmap_mode="r")
+def _extract_features(
+    tower_cfg: TowerConfig, corpus, out_dir: Path, *, device, batch_size: int
+) -> None:
+    """Features of every item, in this process, written as shards of SHARD_ITEMS items."""
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    tower = build_image_tower(tower_cfg, seed=FROZEN_TOWER_SEED).to(device).eval()
+    num = corpus.num_items
+    with torch.inference_mode():
+        for first in range(0, num, SHARD_ITEMS):
+            shard = np.arange(first, min(first + SHARD_ITEMS, num))
+            parts = [
+                tower(tower.corpus_pixels(corpus, shard[i : i + batch_size])).float().cpu()
+                for i in range(0, len(shard), batch_size)
+            ]
+            write_feature_shard(out_dir, shard, torch.cat(parts).numpy())
+
+
+def load_image_features(path: str | Path) -> FeatureShards:
+    """Cached features of a shard dir, memory-mapped on first use."""
+    return FeatureShards(path)

@@ -1,11 +1,12 @@
 """The train loop: plain PyTorch, in-process (world size 1) or as one DDP rank of many.
 
-Per step: this rank's pairs from the sampler -> one forward of all their texts (and image
-features or pixels) -> L = L_it + lambda * L_tt over the global batch -> AdamW step with
-gradient clipping and the warm-up + cosine schedule. Reports go to a `Reporter` every
-`eval.every` steps (cheap metrics), every `train.checkpoint_every` steps (with a checkpoint) and
-once at the end (full evaluation, final checkpoint with an exported model). torch.distributed
-must already be initialised when world_size > 1 (Ray Train does it).
+Per step: this rank's pairs from the sampler, prepared ahead by loader workers
+(`trainers.input_pipeline`) -> one forward of all their texts (and image features or pixels) ->
+L = L_it + lambda * L_tt over the global batch -> AdamW step with gradient clipping and the
+warm-up + cosine schedule. Reports go to a `Reporter` every `eval.every` steps (cheap metrics),
+every `train.checkpoint_every` steps (with a checkpoint) and once at the end (full evaluation,
+final checkpoint with an exported model); each says how long the steps waited for data.
+torch.distributed must already be initialised when world_size > 1 (Ray Train does it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from trainers.batch import PairBatch
 from trainers.checkpoint import (
     PER_LANGUAGE_FILE,
     gather_rank_states,
@@ -31,12 +31,17 @@ from trainers.checkpoint import (
 )
 from trainers.evaluation import evaluate_embeddings
 from trainers.evaluation.encode import encode_corpus
+from trainers.input_pipeline import (
+    BatchPreparer,
+    BatchStream,
+    PreparedBatch,
+    default_loader_workers,
+)
 from trainers.job import TrainJob
 from trainers.loss import clamp_logit_scale, contrastive_loss
 from trainers.precision import autocast
 from trainers.reporting import Reporter
 from trainers.run_setup import RunSetup, setup_run
-from trainers.tokenizer import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +50,39 @@ class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; the message names the step and the loss terms."""
 
 
-def _pair_embeddings(run: RunSetup, net, batch: PairBatch, use_it: bool, use_tt: bool, device):
+def _batch_stream(
+    run: RunSetup, job: TrainJob, use_it: bool, use_tt: bool, device, cpus: float | None
+) -> BatchStream | None:
+    """The run's remaining batches, prepared by `train.loader_workers` processes (None for an
+    arm that does not train)."""
+    if run.sampler is None:
+        return None
+    model = run.model
+    unfrozen = run.train_features is None and model.image_tower is not None
+    preparer = BatchPreparer(
+        job.train_corpus,
+        run.tokenizer,
+        model.config.max_text_length,
+        use_it=use_it,
+        use_tt=use_tt,
+        image_size=model.image_tower.image_size if unfrozen else None,
+        features=run.train_features,
+    )
+    workers = job.train.loader_workers
+    workers = default_loader_workers(cpus) if workers is None else workers
+    count = run.steps - run.step
+    return BatchStream(run.sampler, preparer, count, workers=workers if count else 0, device=device)
+
+
+def _pair_embeddings(run: RunSetup, net, prepared: PreparedBatch):
     """(image, caption of each image, text a, text b, scale_it, scale_tt) for one rank's pairs."""
-    model, corpus = run.model, run.train_corpus
-    p = len(batch.it_rows) if use_it else 0
-    q = len(batch.tt_rows_a) if use_tt else 0
-    rows = np.concatenate([batch.it_rows[:p], batch.tt_rows_a[:q], batch.tt_rows_b[:q]])
-    # A rank can hold no pair at an epoch's end: one blank text keeps its forward well-formed.
-    texts = corpus.texts(rows) if len(rows) else [""]
-    enc = tokenize(run.tokenizer, texts, model.config.max_text_length, device)
+    p, q = prepared.p, prepared.q
     images = {}
-    if p:
-        if run.train_features is not None:
-            feats = run.train_features[batch.it_items]
-            images["image_features"] = torch.from_numpy(feats).to(device)
-        else:
-            images["pixel_values"] = model.image_tower.corpus_pixels(corpus, batch.it_items)
+    if prepared.features is not None:
+        images["image_features"] = prepared.features
+    elif prepared.pixels is not None:
+        images["pixel_values"] = run.model.image_tower.preprocess(prepared.pixels)
+    enc = {"input_ids": prepared.input_ids, "attention_mask": prepared.attention_mask}
     text, image, scale_it, scale_tt = net(**enc, **images)
     if image is None:
         image = text.new_zeros(0, text.shape[1])
@@ -68,19 +90,22 @@ def _pair_embeddings(run: RunSetup, net, batch: PairBatch, use_it: bool, use_tt:
 
 
 class _Tally:
-    """Loss sums and sample counts since the last report, reduced over ranks on demand."""
+    """Loss sums, sample counts and data waits since the last report, reduced over ranks on demand;
+    whole-run training and waiting seconds."""
 
     def __init__(self, world_size: int):
         self.world_size = world_size
-        self.sums = torch.zeros(5, dtype=torch.float64)  # loss, L_it, L_tt, steps, samples
+        # loss, L_it, L_tt, steps, samples, seconds waiting for data
+        self.sums = torch.zeros(6, dtype=torch.float64)
         self.clock = time.perf_counter()
+        self.train_s = self.wait_s = 0.0
 
     def restart_clock(self) -> None:
         """Start timing training afresh (after an evaluation or a checkpoint)."""
         self.clock = time.perf_counter()
 
-    def add(self, loss: float, l_it: float, l_tt: float, samples: int) -> None:
-        self.sums += torch.tensor([loss, l_it, l_tt, 1.0, samples], dtype=torch.float64)
+    def add(self, loss: float, l_it: float, l_tt: float, samples: int, wait_s: float) -> None:
+        self.sums += torch.tensor([loss, l_it, l_tt, 1.0, samples, wait_s], dtype=torch.float64)
 
     def flush(self) -> tuple[dict, int]:
         """Mean global loss terms and throughput since the last flush, and the samples seen."""
@@ -89,13 +114,16 @@ class _Tally:
         if self.world_size > 1:
             dist.all_reduce(sums)
             sums[:3] /= self.world_size  # each rank's loss is 1/W of the global (trainers.loss)
-        steps = sums[3].item()
+            sums[5] /= self.world_size  # the mean rank's wait
+        steps, wait = sums[3].item(), sums[5].item()
+        self.train_s, self.wait_s = self.train_s + elapsed, self.wait_s + wait
         means = {}
         if steps:
             means = {
                 k: sums[i].item() / steps for i, k in enumerate(("loss", "loss_it", "loss_tt"))
             }
             means["samples_per_s"] = sums[4].item() / max(elapsed, 1e-9)
+            means["data_wait_s"], means["data_wait_share"] = wait, wait / max(elapsed, 1e-9)
         return means, int(sums[4].item())
 
 
@@ -112,11 +140,14 @@ def run_training(
     reporter: Reporter | None = None,
     resume_dir: str | None = None,
     out_dir: str | None = None,
+    cpus: float | None = None,
 ) -> dict:
     """Train one trial (the pretrained arm only evaluates) and return its final metrics.
 
     `resume_dir`: a checkpoint of this job to continue from exactly. `out_dir`: where
-    per_language.csv goes (the final checkpoint holds it too). Ranks other than 0 return {}.
+    per_language.csv goes (the final checkpoint holds it too). `cpus`: this worker's CPUs (the
+    default `train.loader_workers` is one fewer; default: the CPUs this process may use).
+    Ranks other than 0 return {}.
     """
     started = time.perf_counter()
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -135,6 +166,7 @@ def run_training(
     )
     tally = _Tally(world_size)
     seconds = dict(run.seconds)  # training and evaluation time over all attempts
+    stream = _batch_stream(run, job, use_it, use_tt, device, cpus)
 
     def evaluate(items: np.ndarray | None):
         began = time.perf_counter()
@@ -155,7 +187,7 @@ def run_training(
 
     def report(metrics: dict, checkpoint: bool, per_language=None) -> None:
         """Send a report; with `checkpoint`, rank 0 attaches a dir that lives during the call."""
-        sampler = run.sampler.state_dict() if run.sampler is not None else None
+        sampler = stream.sampler_state() if stream is not None else None
         ranks = (
             gather_rank_states({"sampler": sampler, "rng": rng_state()}, world_size)
             if checkpoint
@@ -216,10 +248,10 @@ def run_training(
     model.train()
     step_clock = time.perf_counter()
     while run.step < run.steps:
-        batch = run.sampler.next_batch()
+        prepared = stream.next()
         with autocast(job.train.precision, device):
             image, text_it, text_a, text_b, scale_it, scale_tt = _pair_embeddings(
-                run, net, batch, use_it, use_tt, device
+                run, net, prepared
             )
             zero = scale_it.new_zeros(())
             l_it = contrastive_loss(image, text_it, scale_it) if use_it else zero
@@ -239,7 +271,8 @@ def run_training(
         clamp_logit_scale(model.log_scale_it)
         clamp_logit_scale(model.log_scale_tt)
         run.step += 1
-        tally.add(loss.item(), l_it.item(), l_tt.item(), len(batch.it_items))
+        samples = len(prepared.batch.it_items)
+        tally.add(loss.item(), l_it.item(), l_tt.item(), samples, stream.wait_s)
         checkpoint = _every(run.step, job.train.checkpoint_every) and run.step < run.steps
         cheap_eval = _every(run.step, job.eval.every) and run.step < run.steps
         log_only = _every(run.step, log_period) and run.step < run.steps
@@ -256,14 +289,17 @@ def run_training(
             step_clock = time.perf_counter()
 
     seconds["train_s"] += time.perf_counter() - step_clock
+    if stream is not None:
+        stream.close()
     metrics = progress()
+    wait = {"data_wait_s": tally.wait_s, "data_wait_share": tally.wait_s / max(tally.train_s, 1e-9)}
     result = evaluate(None) if rank == 0 else None
     wall = run.wall_s + time.perf_counter() - started
     if result is not None:
         accel = wall * world_size if device.type == "cuda" else 0.0
         metrics.update(result.aggregates)
         metrics.update(result.intervals(job.eval.bootstrap))
-        metrics.update(final=1, steps=run.step, wall_s=wall, accel_s=accel)
+        metrics.update(**wait, final=1, steps=run.step, wall_s=wall, accel_s=accel)
         metrics.update(seconds, attempts=run.attempt)
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)

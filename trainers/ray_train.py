@@ -36,6 +36,7 @@ def train_loop_per_worker(config: dict, reporter: Reporter | None = None) -> Non
         "world_size": ctx.get_world_size(),
         "device": get_device(),
         "reporter": reporter or RayReporter(),
+        "cpus": ray.get_runtime_context().get_assigned_resources().get("CPU"),
     }
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is None:

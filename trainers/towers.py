@@ -101,9 +101,11 @@ class ImageTower(nn.Module):
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
-    def preprocess(self, images: np.ndarray) -> torch.Tensor:
+    def preprocess(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
         """uint8 images [n, H, W, 3] to normalised pixel values [n, 3, S, S] on the tower's device."""
-        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.mean.device)
+        if not isinstance(images, torch.Tensor):
+            images = torch.from_numpy(np.ascontiguousarray(images))
+        x = images.to(self.mean.device)
         x = x.permute(0, 3, 1, 2).float() / 255.0
         if x.shape[-2:] != (self.image_size, self.image_size):
             size = (self.image_size, self.image_size)
@@ -185,6 +187,14 @@ def _vision_class(config: PretrainedConfig) -> type:
     if vision is not None and type(vision) in MODEL_MAPPING:
         return MODEL_MAPPING[type(vision)]
     return MODEL_MAPPING.get(type(config), AutoModel)
+
+
+def image_input_size(cfg: TowerConfig) -> int:
+    """The square input resolution of an image tower, without building it."""
+    if cfg.source == "tiny":
+        return cfg.image_size
+    config = _hf_config(cfg.source, "model.image_tower.source")
+    return _preprocessing(cfg.source, getattr(config, "vision_config", config))[0]
 
 
 def build_image_tower(cfg: TowerConfig, *, seed: int) -> ImageTower:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from trainers.ray_data import RAY_DATA_MIN_ITEMS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `data` command group and its subcommands."""
@@ -65,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--captions", required=True, help="the XM3600 captions.jsonl")
     x.add_argument("--images", help="folder of <image/key>.jpg (omit for a text-only corpus)")
     _output_args(x, provenance=True)
+    _image_args(x)
     x.set_defaults(func=_xm3600)
 
     m = add_command(
@@ -79,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     m.add_argument("--images", help="folder of <image_id>.jpg (omit for a text-only corpus)")
     _output_args(m, provenance=True)
+    _image_args(m)
     m.set_defaults(func=_mt_captions)
 
     t = add_command(
@@ -102,7 +106,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--split", help="split of a Hugging Face DatasetDict (default: train)")
     _output_args(t, provenance=True)
+    _image_args(t)
     t.set_defaults(func=_table)
+
+    w = add_command(
+        kinds,
+        "wds",
+        "Import webdataset tar shards (img2dataset / open_clip layout) through Ray Data.",
+        "study data wds 'laion-de/{000000..000099}.tar' --lang de --out data/laion-de",
+    )
+    w.add_argument(
+        "shards",
+        nargs="+",
+        help="tar shards as brace patterns, one per source: 'DIR/{000000..000099}.tar'",
+    )
+    w.add_argument(
+        "--lang",
+        action="append",
+        help="language of every caption: once for all sources, or once per source in order "
+        "(default: each sample's .json key --lang-key)",
+    )
+    w.add_argument(
+        "--lang-key", default="language", help="sample .json key of the caption language"
+    )
+    w.add_argument(
+        "--caption-key",
+        default="caption",
+        help="sample .json key of the caption(s) where a sample has no .txt: a text, a list, "
+        "or an object of language code -> text(s)",
+    )
+    _output_args(w, provenance=True)
+    _image_args(w, ray_option=False)
+    w.set_defaults(func=_wds)
 
 
 def _output_args(p: argparse.ArgumentParser, provenance: bool = False) -> None:
@@ -113,6 +148,38 @@ def _output_args(p: argparse.ArgumentParser, provenance: bool = False) -> None:
         # Its own dest: `study data table` has a positional `source` (the input).
         p.add_argument("--source", dest="source_note", help="provenance note for manifest.json")
         p.add_argument("--licence", help="licence note for manifest.json")
+
+
+def _image_args(p: argparse.ArgumentParser, ray_option: bool = True) -> None:
+    images = p.add_argument_group("images")
+    images.add_argument(
+        "--image-size",
+        type=_positive,
+        help="store images shrunk so the shorter side is this many pixels, as JPEG "
+        "(default: as given, only checked)",
+    )
+    if ray_option:
+        images.add_argument(
+            "--ray",
+            action=argparse.BooleanOptionalAction,
+            help="read, check, resize and write images in parallel on Ray Data over the cluster's "
+            f"CPUs (default: from {RAY_DATA_MIN_ITEMS:,} images on; --no-ray: in this process)",
+        )
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return number
+
+
+def _import_options(args: argparse.Namespace) -> dict:
+    """--overwrite, the provenance notes and the image options as importer keyword arguments."""
+    options = {"overwrite": args.overwrite, "image_size": args.image_size, **_provenance(args)}
+    if hasattr(args, "ray"):
+        options["use_ray"] = args.ray
+    return options
 
 
 def _report(path) -> int:
@@ -179,18 +246,13 @@ def _emoji(args: argparse.Namespace) -> int:
 def _xm3600(args: argparse.Namespace) -> int:
     from study.data.xm3600 import import_xm3600
 
-    out = import_xm3600(
-        args.captions, args.images, args.out, overwrite=args.overwrite, **_provenance(args)
-    )
-    return _report(out)
+    return _report(import_xm3600(args.captions, args.images, args.out, **_import_options(args)))
 
 
 def _mt_captions(args: argparse.Namespace) -> int:
     from study.data.mt_captions import import_mt_captions
 
-    out = import_mt_captions(
-        args.file, args.out, images=args.images, overwrite=args.overwrite, **_provenance(args)
-    )
+    out = import_mt_captions(args.file, args.out, images=args.images, **_import_options(args))
     return _report(out)
 
 
@@ -198,16 +260,24 @@ def _table(args: argparse.Namespace) -> int:
     from study.data.table import Columns, import_table
 
     columns = Columns(args.item_col, args.lang_col, args.text_col, args.image_col, args.idx_col)
-    extra = _provenance(args)
+    extra = _import_options(args)
     if "source" in extra:
         extra["source_note"] = extra.pop("source")
     out = import_table(
-        args.source,
+        args.source, args.out, columns=columns, images=args.images, split=args.split, **extra
+    )
+    return _report(out)
+
+
+def _wds(args: argparse.Namespace) -> int:
+    from study.data.wds import import_wds
+
+    out = import_wds(
+        args.shards,
         args.out,
-        columns=columns,
-        images=args.images,
-        split=args.split,
-        overwrite=args.overwrite,
-        **extra,
+        langs=args.lang,
+        caption_key=args.caption_key,
+        lang_key=args.lang_key,
+        **_import_options(args),
     )
     return _report(out)

@@ -56,7 +56,7 @@ def save_images(corpus, results: list, directory: str) -> list:
     ext = "jpg" if corpus.manifest.get("image_format") == "jpeg" else "png"
     paths = []
     for q, result in enumerate(results, start=1):
-        images = corpus.image_bytes([h.item for h in result.hits])
+        images = corpus.encoded_images([h.item for h in result.hits])
         for hit, data in zip(result.hits, images, strict=True):
             path = out / f"{q}-{hit.rank:02d}-{hit.item_id}.{ext}"
             paths.append(write_file(path, lambda p, data=data: p.write_bytes(data)))

@@ -202,6 +202,13 @@ class Images(Mapping):
         data = self._data[item]
         return data.read_bytes() if isinstance(data, Path) else data
 
+    def __contains__(self, item: object) -> bool:
+        return item in self._data  # Mapping's default would read the file
+
+    def source(self, item: str) -> bytes | Path:
+        """The image as given: bytes, or the file to read it from."""
+        return self._data[item]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
@@ -219,7 +226,7 @@ def image_file(path: Path, where: str, what: str) -> Path:
     return path
 
 
-def write_jpeg_corpus(
+def write_imported_corpus(
     out: Path,
     table: pa.Table,
     files: Images | None,
@@ -228,8 +235,13 @@ def write_jpeg_corpus(
     source: str,
     licence: str,
     overwrite: bool,
+    image_size: int | None = None,
+    use_ray: bool | None = None,
 ) -> Path:
-    """Write an imported caption table (+ JPEG images, if any) as a corpus named after `out`."""
+    """Write an imported caption table (+ images, if any) as a corpus named after `out`; images
+    are checked, resized to `image_size` and written on Ray Data or here (see ImageWriter)."""
+    from study.data.image_import import ImageWriter
+
     return write_corpus(
         out,
         name=name or out.name,
@@ -237,6 +249,8 @@ def write_jpeg_corpus(
         images=files,
         source=source,
         licence=licence,
-        image_format="jpeg" if files is not None else None,
         overwrite=overwrite,
+        write_images=None
+        if files is None
+        else ImageWriter(files, size=image_size, use_ray=use_ray),
     )

@@ -24,7 +24,7 @@ from study.data.common import (
     input_dir,
     input_file,
     read_jsonl,
-    write_jpeg_corpus,
+    write_imported_corpus,
 )
 from study.errors import StudyError
 from trainers.atomic_output import check_output
@@ -74,8 +74,13 @@ def import_mt_captions(
     source: str | None = None,
     licence: str = "CC BY 4.0 (captions); images: see the COCO / CC3M terms",
     overwrite: bool = False,
+    image_size: int | None = None,
+    use_ray: bool | None = None,
 ) -> Path:
-    """Write the canonical corpus of a COCO-35L / CC3M-35L JSONL file (+ `<id>.jpg` images)."""
+    """Write the canonical corpus of a COCO-35L / CC3M-35L JSONL file (+ `<id>.jpg` images).
+
+    `image_size` / `use_ray`: see `study.data.image_import.ImageWriter`.
+    """
     out = check_output(out, overwrite)
     path = input_file(path, EXPECTED)
     folder = ImageFolder(input_dir(images, "--images")) if images is not None else None
@@ -98,7 +103,7 @@ def import_mt_captions(
             rows.add(item, trg, idx, translation, number)
     table = rows.table(path)
     check_duplicates(table, path)
-    return write_jpeg_corpus(
+    return write_imported_corpus(
         out,
         table,
         files,
@@ -106,4 +111,6 @@ def import_mt_captions(
         source=source or f"machine-translated captions ({path.name})",
         licence=licence,
         overwrite=overwrite,
+        image_size=image_size,
+        use_ray=use_ray,
     )

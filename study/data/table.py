@@ -27,10 +27,11 @@ from study.data.common import (
     number_captions,
     open_text,
     read_jsonl,
+    write_imported_corpus,
 )
 from study.errors import StudyError
 from trainers.atomic_output import check_output
-from trainers.corpus import image_format_of, write_corpus
+from trainers.corpus import image_format_of
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
 FORMATS[".parquet"] = "parquet"
@@ -158,8 +159,13 @@ def import_table(
     source_note: str | None = None,
     licence: str = "unknown",
     overwrite: bool = False,
+    image_size: int | None = None,
+    use_ray: bool | None = None,
 ) -> Path:
-    """Write the canonical corpus of a caption table (one row per caption) or HF dataset."""
+    """Write the canonical corpus of a caption table (one row per caption) or HF dataset.
+
+    `image_size` / `use_ray`: see `study.data.image_import.ImageWriter`.
+    """
     out = check_output(out, overwrite)
     path = Path(source).expanduser()
     if not path.exists() and path.suffix.lower() in (*FORMATS, *COMPRESSED):
@@ -209,13 +215,14 @@ def import_table(
         check_duplicates(table, path, ":" if kind in ("jsonl", "csv", "tsv") else " row ")
     else:
         table = number_captions(table)
-    return write_corpus(
+    return write_imported_corpus(
         out,
-        name=name or out.name,
-        captions=table,
-        images=files if columns.image else None,
+        table,
+        files if columns.image else None,
+        name=name,
         source=source_note or f"caption table ({path.name})",
         licence=licence,
-        image_format=next(iter(formats), None),
         overwrite=overwrite,
+        image_size=image_size,
+        use_ray=use_ray,
     )

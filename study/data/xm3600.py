@@ -14,7 +14,7 @@ from study.data.common import (
     input_dir,
     input_file,
     read_jsonl,
-    write_jpeg_corpus,
+    write_imported_corpus,
 )
 from study.errors import StudyError
 from trainers.atomic_output import check_output
@@ -31,8 +31,13 @@ def import_xm3600(
     source: str | None = None,
     licence: str = "CC BY 4.0 (captions); images: see the Open Images licences",
     overwrite: bool = False,
+    image_size: int | None = None,
+    use_ray: bool | None = None,
 ) -> Path:
-    """Write the canonical corpus of an XM3600 `captions.jsonl` (+ image folder, if given)."""
+    """Write the canonical corpus of an XM3600 `captions.jsonl` (+ image folder, if given).
+
+    `image_size` / `use_ray`: see `study.data.image_import.ImageWriter`.
+    """
     out = check_output(out, overwrite)
     captions = input_file(captions, "XM3600 captions.jsonl")
     folder = input_dir(images, "--images") if images is not None else None
@@ -62,7 +67,7 @@ def import_xm3600(
         if files is not None:
             files.add(key, image_file(folder / f"{key}.jpg", where, f"image/key '{key}'"))
     table = rows.table(captions)
-    return write_jpeg_corpus(
+    return write_imported_corpus(
         out,
         table,
         files,
@@ -70,4 +75,6 @@ def import_xm3600(
         source=source or f"Crossmodal-3600 ({captions.name})",
         licence=licence,
         overwrite=overwrite,
+        image_size=image_size,
+        use_ray=use_ray,
     )
