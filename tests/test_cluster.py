@@ -19,6 +19,7 @@ import pytest
 import ray
 from ray._private import ray_constants
 from ray.cluster_utils import Cluster
+from test_ray_train import TIMING_KEYS
 
 from study.config import StudyConfig
 from study.data.sources import resolve_corpora
@@ -31,7 +32,7 @@ from trainers.loop import run_training
 pytestmark = pytest.mark.cluster
 
 TOWER = {"hidden_size": 32, "layers": 1, "heads": 2, "vocab_size": 1200}
-TIMING = ("wall_s", "accel_s", "samples_per_s", "train_s", "eval_s", "attempts", "checkpoint_path")
+TIMING = (*TIMING_KEYS, "checkpoint_path")
 
 
 @pytest.fixture(scope="module")
