@@ -88,19 +88,24 @@ def base_job(cfg: StudyConfig, train_dir: Path, eval_dir: Path) -> dict:
 
 
 def prepare_artifacts(model: dict, train_dir: str, eval_dir: str, cache: str) -> list[str]:
-    """Train the tiny tokenizer and cache frozen image features (run once, as a Ray task);
-    returns what the tokenizer warned (the task's own output does not reach the driver)."""
+    """Train the tiny tokenizer, cache its token ids of the training captions and frozen image
+    features (run once, as a Ray task); returns what the tokenizer warned (the task's own output
+    does not reach the driver)."""
     from trainers.config import ModelConfig
     from trainers.corpus import open_corpus
     from trainers.features import ensure_image_features
-    from trainers.tokenizer import VocabularyWarning, corpus_tokenizer
+    from trainers.token_cache import ensure_token_ids
+    from trainers.tokenizer import VocabularyWarning, corpus_tokenizer, load_tokenizer
 
     cfg = ModelConfig.model_validate(model)
     notes = []
     if cfg.text_tower.source == "tiny" and not cfg.init_from:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", VocabularyWarning)
-            corpus_tokenizer(open_corpus(train_dir), cfg.text_tower.vocab_size, cache)
+            train = open_corpus(train_dir)
+            tokenizer = load_tokenizer(corpus_tokenizer(train, cfg.text_tower.vocab_size, cache))
+        # Tokenised once here rather than by each of the first trials at once.
+        ensure_token_ids(tokenizer, train, cfg.max_text_length, cache)
         notes = [str(w.message) for w in caught if issubclass(w.category, VocabularyWarning)]
     if cfg.frozen_image_tower:
         for corpus_dir in (train_dir, eval_dir):

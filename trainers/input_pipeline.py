@@ -24,9 +24,13 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from trainers.batch import PairBatch
 from trainers.corpus import open_corpus
 from trainers.sampler import PairSampler
-from trainers.tokenizer import tokenize
+from trainers.token_cache import TokenIds
+from trainers.tokenizer import flat_token_ids, pad_token_ids, token_ids
 
 PREFETCH_PER_WORKER = 2  # batches each worker prepares ahead
+# Decoded pixels of a corpus this small stay in each preparing process after first use: small
+# images decode fast, but a tiny tower trains faster still.
+PIXEL_MEMO_BYTES = 256 * 2**20
 
 
 def default_loader_workers(cpus: float | None = None) -> int:
@@ -40,7 +44,9 @@ def default_loader_workers(cpus: float | None = None) -> int:
 class PreparedBatch:
     """One rank's step, ready for the forward: p image-text pairs, q text-text pairs.
 
-    Texts are the p image-text captions, then the q queries, then the q targets.
+    Texts are the p image-text captions, then the q queries, then the q targets; a caption row
+    that appears twice (a text-text query is often an image's caption too) is tokenised and
+    encoded once: text `i` is row `text_index[i]` of `input_ids`.
     """
 
     batch: PairBatch
@@ -48,11 +54,12 @@ class PreparedBatch:
     q: int
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
+    text_index: torch.Tensor
     pixels: torch.Tensor | None = None  # uint8 [p, S, S, 3], resized to the tower's input size
     features: torch.Tensor | None = None  # float32 [p, width], frozen-tower features
 
     def _map(self, fn) -> PreparedBatch:
-        tensors = ("input_ids", "attention_mask", "pixels", "features")
+        tensors = ("input_ids", "attention_mask", "text_index", "pixels", "features")
         moved = {k: fn(getattr(self, k)) for k in tensors if getattr(self, k) is not None}
         return PreparedBatch(**{**self.__dict__, **moved})
 
@@ -81,31 +88,58 @@ class BatchPreparer(Dataset):
         use_tt: bool,
         image_size: int | None = None,
         features=None,
+        tokens: TokenIds | None = None,
     ) -> None:
         self.corpus_dir, self.tokenizer, self.max_length = corpus_dir, tokenizer, max_length
         self.use_it, self.use_tt = use_it, use_tt
-        self.image_size, self.features = image_size, features
+        self.image_size, self.features, self.tokens = image_size, features, tokens
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "corpus"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("corpus", "_pixel_memo")}
 
     @cached_property
     def corpus(self):
         """The training corpus, opened in this process."""
         return open_corpus(self.corpus_dir)
 
+    @cached_property
+    def _pixel_memo(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(pixels of every item, which are decoded) for a small corpus, else None."""
+        n, size = self.corpus.num_items, self.image_size
+        if n * size * size * 3 > PIXEL_MEMO_BYTES:
+            return None
+        return np.zeros((n, size, size, 3), np.uint8), np.zeros(n, bool)
+
+    def _tokens(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`flat_token_ids` of caption rows: from the token cache, else tokenised now."""
+        if self.tokens is not None and len(rows):
+            return self.tokens.take(rows)
+        # A rank can hold no pair at an epoch's end: one blank text keeps its forward well-formed.
+        texts = self.corpus.texts(rows) if len(rows) else [""]
+        return flat_token_ids(token_ids(self.tokenizer, texts, self.max_length))
+
+    def _pixels(self, items: np.ndarray) -> np.ndarray:
+        if self._pixel_memo is None:
+            return self.corpus.images(items, self.image_size)
+        pixels, decoded = self._pixel_memo
+        missing = np.unique(items[~decoded[items]])
+        if len(missing):
+            pixels[missing] = self.corpus.images(missing, self.image_size)
+            decoded[missing] = True
+        return pixels[items]
+
     def __getitem__(self, batch: PairBatch) -> PreparedBatch:
         p = len(batch.it_rows) if self.use_it else 0
         q = len(batch.tt_rows_a) if self.use_tt else 0
         rows = np.concatenate([batch.it_rows[:p], batch.tt_rows_a[:q], batch.tt_rows_b[:q]])
-        # A rank can hold no pair at an epoch's end: one blank text keeps its forward well-formed.
-        texts = self.corpus.texts(rows) if len(rows) else [""]
-        enc = tokenize(self.tokenizer, texts, self.max_length, torch.device("cpu"))
-        out = PreparedBatch(batch, p, q, enc["input_ids"], enc["attention_mask"])
+        unique, index = np.unique(rows, return_inverse=True)
+        enc = pad_token_ids(self.tokenizer, *self._tokens(unique), torch.device("cpu"))
+        index = torch.from_numpy(index.reshape(-1).astype(np.int64))
+        out = PreparedBatch(batch, p, q, enc["input_ids"], enc["attention_mask"], index)
         if p and self.features is not None:
             out.features = torch.from_numpy(self.features[batch.it_items[:p]])
         elif p and self.image_size is not None:
-            out.pixels = torch.from_numpy(self.corpus.images(batch.it_items[:p], self.image_size))
+            out.pixels = torch.from_numpy(self._pixels(np.asarray(batch.it_items[:p])))
         return out
 
 

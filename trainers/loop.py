@@ -67,6 +67,7 @@ def _batch_stream(
         use_tt=use_tt,
         image_size=model.image_tower.image_size if unfrozen else None,
         features=run.train_features,
+        tokens=run.train_tokens,
     )
     workers = job.train.loader_workers
     workers = default_loader_workers(cpus) if workers is None else workers
@@ -84,6 +85,7 @@ def _pair_embeddings(run: RunSetup, net, prepared: PreparedBatch):
         images["pixel_values"] = run.model.image_tower.preprocess(prepared.pixels)
     enc = {"input_ids": prepared.input_ids, "attention_mask": prepared.attention_mask}
     text, image, scale_it, scale_tt = net(**enc, **images)
+    text = text[prepared.text_index]
     if image is None:
         image = text.new_zeros(0, text.shape[1])
     return image, text[:p], text[p : p + q], text[p + q : p + 2 * q], scale_it, scale_tt

@@ -19,6 +19,7 @@ from trainers.job import TrainJob
 from trainers.model import DualEncoder, build_model
 from trainers.sampler import PairSampler
 from trainers.schedule import total_steps, warmup_cosine
+from trainers.token_cache import TokenIds, ensure_token_ids
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RunSetup:
     tokenizer: object
     train_features: np.ndarray | None
     eval_features: np.ndarray | None
+    train_tokens: TokenIds | None  # every training caption's token ids, when cached
     sampler: PairSampler | None  # None for arms that do not train
     optimizer: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LambdaLR
@@ -125,6 +127,11 @@ def setup_run(
         tokenizer=tokenizer,
         train_features=features(train_corpus, job.train_corpus) if arm.trains else None,
         eval_features=features(eval_corpus, job.eval_corpus),
+        train_tokens=(
+            ensure_token_ids(tokenizer, train_corpus, model.config.max_text_length, job.cache_dir)
+            if arm.trains
+            else None
+        ),
         sampler=sampler,
         optimizer=optimizer,
         schedule=schedule,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -161,14 +162,41 @@ def corpus_tokenizer(corpus, vocab_size: int, cache_dir: str | Path) -> Path:
     return ensure_tokenizer(texts, corpus.fingerprint(), vocab_size, cache_dir)
 
 
+def token_ids(tokenizer: PreTrainedTokenizerFast, texts: list[str], max_length: int) -> list:
+    """Token ids of each text, truncated to `max_length`, unpadded."""
+    return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+
+
+def flat_token_ids(ids: list) -> tuple[np.ndarray, np.ndarray]:
+    """(all ids concatenated, length of each text) of per-text id lists."""
+    lengths = np.fromiter(map(len, ids), np.int64, len(ids))
+    flat = np.fromiter(itertools.chain.from_iterable(ids), np.int64, int(lengths.sum()))
+    return flat, lengths
+
+
+def pad_token_ids(
+    tokenizer: PreTrainedTokenizerFast, flat: np.ndarray, lengths: np.ndarray, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """input_ids and attention_mask [n, longest] of texts given as `flat_token_ids`, padded on
+    the tokenizer's padding side."""
+    longest = int(lengths.max(initial=0))
+    positions = np.arange(longest)
+    if tokenizer.padding_side == "left":
+        mask = positions >= longest - lengths[:, None]
+    else:
+        mask = positions < lengths[:, None]
+    input_ids = np.full((len(lengths), longest), tokenizer.pad_token_id, np.int64)
+    input_ids[mask] = flat
+    return {
+        "input_ids": torch.from_numpy(input_ids).to(device),
+        "attention_mask": torch.from_numpy(mask.astype(np.int64)).to(device),
+    }
+
+
 def tokenize(
     tokenizer: PreTrainedTokenizerFast, texts: list[str], max_length: int, device: torch.device
 ) -> dict[str, torch.Tensor]:
     """input_ids and attention_mask [n, <= max_length], padded to the longest text."""
-    enc = tokenizer(
-        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    return pad_token_ids(
+        tokenizer, *flat_token_ids(token_ids(tokenizer, texts, max_length)), device
     )
-    return {
-        "input_ids": enc["input_ids"].to(device),
-        "attention_mask": enc["attention_mask"].to(device),
-    }
