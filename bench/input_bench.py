@@ -6,10 +6,10 @@ workers, and the demo loop's data-wait share with an unfrozen image tower.
    `trainers.input_pipeline`, which tokenises the texts and decodes and resizes the images to
    224 px. Pairs/s over --batches batches after a warm-up, 1 and 2 workers alternating.
 2. The demo study's largest hybrid trial (tiny towers, unfrozen image tower, batch 64) trained
-   in-process for --steps steps on one torch thread, with 0 and 1 loader workers: the share of
-   step time spent waiting for data (the final report's `data_wait_share`).
+   in-process on one torch thread, whole (or for --steps steps), with 0 and 1 loader workers: the
+   share of step time spent waiting for data (the final report's `data_wait_share`).
 
-Usage: python bench/input_bench.py [--images 2000] [--batches 40] [--steps 120] [--repeats 2]
+Usage: python bench/input_bench.py [--images 2000] [--batches 40] [--steps 0] [--repeats 2]
 Writes bench/results/input_bench.json and prints one summary line.
 """
 
@@ -95,7 +95,7 @@ def demo_wait(steps: int, workers: int, cache: Path) -> dict:
 
     from trainers.loop import run_training
 
-    job = demo_job(steps, max(1, steps // 3), cache)
+    job = demo_job(steps, max(1, steps // 3) if steps else None, cache)
     job = job.model_copy(update={"train": job.train.model_copy(update={"loader_workers": workers})})
     final = run_training(job, device="cpu")
     return {
@@ -110,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--batches", type=int, default=40)
-    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--steps", type=int, default=0, help="0: the trial's own budget")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "input-bench")
     args = parser.parse_args()

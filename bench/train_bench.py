@@ -47,8 +47,9 @@ def recording_loop(log: Path):
     return loop
 
 
-def demo_job(steps: int, log_every: int, cache: Path):
-    """The demo study's hybrid (alpha 0.5, largest N) trial as a TrainJob with a step budget."""
+def demo_job(steps: int, log_every: int | None, cache: Path):
+    """The demo study's hybrid (alpha 0.5, largest N) trial as a TrainJob with a step budget
+    (0: its own budget)."""
     from study.config import load_config
     from study.data.sources import resolve_corpora
     from study.sweep import base_job, prepare_artifacts
@@ -58,7 +59,8 @@ def demo_job(steps: int, log_every: int, cache: Path):
     train_dir, eval_dir = resolve_corpora(cfg)
     prepare_artifacts(cfg.model.model_dump(mode="json"), str(train_dir), str(eval_dir), str(cache))
     job = base_job(cfg, train_dir, eval_dir)
-    job["train"].update(budget={"steps": steps}, log_every=log_every)
+    if steps:
+        job["train"].update(budget={"steps": steps}, log_every=log_every)
     job["eval"].update(max_items=50)
     size = max(cfg.sweep.data_sizes)
     return TrainJob(**job, arm="hybrid", alpha=0.5, data_size=size, seed=0)
