@@ -15,7 +15,7 @@ from analysis.extrapolate import Extrapolation, best_sentence
 from analysis.flags import Flags, fit_flags, note_flags, trial_flags
 from analysis.gaps import Comparison, size_table
 from analysis.render import Block
-from analysis.report_tables import fits_table, interval_text, law_text, means_table
+from analysis.report_tables import fits_table, floor_note, interval_text, law_text, means_table
 from analysis.series import UNFINISHED, series_order
 from analysis.style import format_size
 from analysis.tables import PER_LANGUAGE, TRIALS, Results
@@ -130,7 +130,7 @@ def build_blocks(parts: ReportParts) -> list[Block]:
             Block("h2", "Scaling-law fits (error e = 1 − accuracy; rank distance as is)"),
             Block("p", f"Law: {law_text(fits)}. Intervals: {interval_text(fits, parts.bootstrap)}. "
                        "Hold-out: the law fitted without the largest N predicts it. Every estimate, "
-                       "also of underdetermined fits: fits.csv."),
+                       f"also of underdetermined fits: fits.csv.{floor_note(fits)}"),
             Block("table", fits_table(fits, flags)),
         ]  # fmt: skip
     finished = int((~trials["status"].isin(UNFINISHED)).sum())

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.flags import Flags
-from analysis.laws import PARAMS, get_law
+from analysis.laws import EDGE, PARAMS, FitLaw, get_law
 from analysis.metrics import value_range
 from analysis.series import aggregate, reference_estimates, series_order
 from analysis.style import format_size
@@ -24,6 +24,28 @@ def _param(v: float, lo: float, hi: float) -> str:
         return "–"
     ci = f" [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) and np.isfinite(hi) else ""
     return f"{v:.3g}{ci}"
+
+
+def _at_floor(law: FitLaw, param: str, hi: float) -> bool:
+    """Whether a parameter's whole interval sits at its lower bound (E∞ = 0: no error floor)."""
+    low = law.bounds.get(param, (-np.inf, np.inf))[0]
+    return bool(np.isfinite(low) and np.isfinite(hi) and hi <= low + EDGE)
+
+
+def floor_note(fits: pd.DataFrame) -> str:
+    """A sentence for fits whose E∞ sits at 0, or ''."""
+    at_floor = [
+        "E_inf" in get_law(f).params and _at_floor(get_law(f), "E_inf", hi) and not u
+        for f, hi, u in zip(fits["form"], fits["E_inf_hi"], fits["underdetermined"], strict=True)
+    ]
+    if not any(at_floor):
+        return ""
+    which = "every fit" if all(at_floor) else f"{sum(at_floor)} of {len(fits)} fits"
+    return (
+        f" E∞ ≈ 0 in {which}: no error floor shows within these sizes (the errors fall at least "
+        "as fast as a power law), so there the law is a pure power law and an extrapolation "
+        "assumes the error keeps falling."
+    )
 
 
 def _design(r) -> str:
@@ -48,8 +70,8 @@ def fits_table(fits: pd.DataFrame, flags: Flags) -> pd.DataFrame:
     for p in estimated:
         head = f"{_NAMES[p]} [95 % interval]" if with_ci else _NAMES[p]
         out[head] = [
-            "–" if u else _param(v, lo, hi)
-            for u, v, lo, hi in zip(fits["underdetermined"], fits[p], fits[f"{p}_lo"], fits[f"{p}_hi"], strict=True)
+            "–" if u else "≈0 (at its bound)" if _at_floor(get_law(f), p, hi) else _param(v, lo, hi)
+            for u, f, v, lo, hi in zip(fits["underdetermined"], fits["form"], fits[p], fits[f"{p}_lo"], fits[f"{p}_hi"], strict=True)
         ]  # fmt: skip
     out["hold-out: predicted / observed"] = [
         f"{p:.3f} / {o:.3f} at N={format_size(n)}" if np.isfinite(p) else "–"

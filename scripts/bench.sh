@@ -2,8 +2,8 @@
 # Set up .venv (first run only) and run the benchmarks; each prints one line and writes its JSON to
 # bench/results/. Progress noise (Ray, transformers) goes to a log per bench, shown on failure.
 #   bash scripts/bench.sh                 # sampler, train, eval, faiss, emoji, search, input (+ gpu where nvidia-smi works)
-#   bash scripts/bench.sh --with-demo     # also the demo study's wall time (about 10 minutes)
-#   bash scripts/bench.sh --with-import   # also the import bench (20,000 photos, about 10 minutes)
+#   bash scripts/bench.sh --with-demo     # also the demo study's wall time (about 11 minutes)
+#   bash scripts/bench.sh --with-import   # also the import bench (20,000 photos, about 7 minutes)
 #   bash scripts/bench.sh sampler gpu     # only the named ones (sampler train eval faiss emoji search input import demo gpu)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

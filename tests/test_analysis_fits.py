@@ -9,7 +9,9 @@ from test_analysis_helpers import SIZES, law, synthetic_trials
 
 from analysis.errors import InputError
 from analysis.fits import fit_all, fit_one, trend
+from analysis.flags import Flags
 from analysis.metrics import to_error
+from analysis.report_tables import fits_table, floor_note
 
 TRUTH = (0.2, 5.0, 0.5)  # E_inf, B, c of the error 1 - acc
 PARAMS = ("E_inf", "B", "c")
@@ -58,6 +60,24 @@ def test_power_law_option_recovers_exponent_and_leaves_e_inf_unestimated():
     row, _ = _fit(df, form="power")
     assert row["c_lo"] <= 0.3 <= row["c_hi"] and abs(row["c"] - 0.3) < 0.05
     assert np.isnan(row["E_inf"]) and row["form"] == "power"
+
+
+def test_a_law_without_floor_shows_e_inf_at_its_bound_and_says_so():
+    """Errors that fall faster than a power law over the sizes (curving down in log-log, as a
+    negative floor would) pin the saturating fit's E_inf at 0 in every replicate: the fits table
+    must not print that as a tiny, exact estimate, and the report says what it means."""
+    df = synthetic_trials((-0.05, 3.0, 0.3), SIZES, seeds=3, sd=0.002, rng=np.random.default_rng(3))
+    floorless, _ = _fit(df)
+    df = synthetic_trials(TRUTH, SIZES, seeds=3, sd=0.01, rng=np.random.default_rng(4))
+    floored, _ = _fit(df)
+    fits = pd.DataFrame([floorless, floored]).assign(metric="acc", series=["a", "b"])
+    assert floorless["E_inf_hi"] < 1e-3 and not floorless["underdetermined"]
+    table = fits_table(fits, Flags())
+    assert table["E∞ [95 % interval]"].tolist()[0] == "≈0 (at its bound)"
+    assert table["E∞ [95 % interval]"].tolist()[1].startswith("0.")
+    assert table["c [95 % interval]"].tolist()[0].startswith("0.")
+    assert "E∞ ≈ 0 in 1 of 2 fits: no error floor shows" in floor_note(fits)
+    assert floor_note(fits.iloc[1:]) == ""
 
 
 def test_single_seed_sweeps_get_residual_bootstrap_intervals_that_cover_the_truth():
