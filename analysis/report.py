@@ -64,11 +64,33 @@ def run_name(results: Results) -> str:
     return src.parent.name if src.stem == "trials" else src.stem
 
 
+def _corpus_text(corpus: dict, same_languages_as: dict | None = None) -> str:
+    languages = corpus.get("languages") or []
+    text = f"{corpus.get('name')}, {corpus.get('num_items'):,} items"
+    if same_languages_as is not None and languages == same_languages_as.get("languages"):
+        return text + " (the same languages)"
+    text += f" in {len(languages)} languages"
+    return text + (f" ({' '.join(languages)})" if 0 < len(languages) <= 12 else "")
+
+
+def data_line(data: dict) -> str:
+    """One line: the corpora a run trained and evaluated on, and where their captions come from."""
+    train, evald = data.get("train") or {}, data.get("eval") or {}
+    text = f"Data: train {_corpus_text(train)}; eval {_corpus_text(evald, train)}."
+    if train.get("names"):
+        left = train.get("left_out") or []
+        text += f" Names: {train['names']}" + (f"; it lacks {' '.join(left)}." if left else ".")
+    if train.get("source"):
+        text += f" Source: {train['source']}."
+    return text
+
+
 def _first_screen(parts: ReportParts) -> list[Block]:
     trials, (x, y) = parts.results.trials, parts.headline
     blocks = [
         Block("h1", f"Scaling study: {run_name(parts.results)}"),
         Block("note", f"Question: {QUESTION}"),
+        *([Block("note", data_line(parts.results.data))] if parts.results.data else []),
         Block("lead", answer(parts.comparison, parts.headline)),
         Block("note", f"{interval_note(trials, [x, y])} A gap's interval adds the variances of both "
                       "sides, which is conservative: both are scored on the same eval set."),

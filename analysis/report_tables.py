@@ -38,9 +38,14 @@ def floor_note(fits: pd.DataFrame) -> str:
         "E_inf" in get_law(f).params and _at_floor(get_law(f), "E_inf", hi) and not u
         for f, hi, u in zip(fits["form"], fits["E_inf_hi"], fits["underdetermined"], strict=True)
     ]
+    determined = int((~fits["underdetermined"].astype(bool)).sum())
     if not any(at_floor):
         return ""
-    which = "every fit" if all(at_floor) else f"{sum(at_floor)} of {len(fits)} fits"
+    which = (
+        "every determined fit"
+        if sum(at_floor) == determined
+        else f"{sum(at_floor)} of {determined} determined fits"
+    )
     return (
         f" E∞ ≈ 0 in {which}: no error floor shows within these sizes (the errors fall at least "
         "as fast as a power law), so there the law is a pure power law and an extrapolation "

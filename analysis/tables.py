@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,11 @@ TRIAL_COLUMNS = (
 PER_LANGUAGE_COLUMNS = ("trial_id", *REQUIRED, "metric", "lang_a", "lang_b", "value")
 LANGUAGE_COLUMNS = ("lang", "resource")
 TRIALS, PER_LANGUAGE = "trials", "per_language"  # table names: <name>.parquet and <name>.csv
+# The corpora a run trained and evaluated on, as `study run` writes them beside its tables:
+# {"train": CORPUS, "eval": CORPUS}, CORPUS = {"name", "source", "num_items", "languages",
+# "names" (where the caption texts come from, if recorded), "left_out" (chosen languages the
+# name source lacked)}.
+DATA_FILE = "data.json"
 _SUFFIXES = (".parquet", ".pq", ".csv")
 
 
@@ -42,6 +48,7 @@ class Results:
     per_language: pd.DataFrame
     languages: pd.DataFrame | None = None
     source: Path | None = None
+    data: dict | None = None  # DATA_FILE's content, where the run wrote one
 
     @property
     def metrics(self) -> list[str]:
@@ -195,7 +202,9 @@ def _from_tables(table: Path, languages: list[Path]) -> Results:
     raw = read_table(lang_file) if lang_file and lang_file != table else pd.DataFrame()
     per_language = normalise_per_language(raw, trials, str(lang_file))
     found = next((p for p in languages if p.exists()), None)
-    return Results(trials, per_language, read_languages(found) if found else None, table)
+    data_file = table.parent / DATA_FILE
+    data = json.loads(data_file.read_text()) if data_file.is_file() else None
+    return Results(trials, per_language, read_languages(found) if found else None, table, data)
 
 
 def load_results(path: str | os.PathLike) -> Results:
@@ -244,4 +253,6 @@ def write_results(results: Results, out_dir: str | os.PathLike) -> Path:
         _replace(lambda p, t=table: t.to_csv(p, index=False), out / f"{name}.csv")
     if results.languages is not None:
         _replace(lambda p: results.languages.to_csv(p, index=False), out / "languages.csv")
+    if results.data is not None:
+        _replace(lambda p: p.write_text(json.dumps(results.data, indent=2)), out / DATA_FILE)
     return out

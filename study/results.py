@@ -38,8 +38,26 @@ def language_table(train_dir: Path):
     return pd.DataFrame(rows)
 
 
-def collect_results(storage: Storage, name: str, local: Path, train_dir: Path) -> Path | None:
-    """Write `<local>/results/` (trials, per-language, languages); None if no trial ran yet."""
+def corpus_summary(corpus_dir: Path) -> dict:
+    """A corpus as `analysis.tables.DATA_FILE` records it (from its manifest)."""
+    from trainers.corpus import open_corpus
+
+    manifest = open_corpus(corpus_dir).manifest
+    provenance = manifest.get("provenance") or {}
+    summary = {k: manifest.get(k) for k in ("name", "source", "num_items", "languages")}
+    names = provenance.get("names")
+    if names and "names_dir" in provenance and not provenance["names_dir"]:
+        names += " (the emoji package's fallback: no CLDR XML on the machine, no keywords)"
+    elif names and provenance.get("names_dir"):
+        names += " annotations"
+    return {**summary, "names": names, "left_out": provenance.get("left_out")}
+
+
+def collect_results(
+    storage: Storage, name: str, local: Path, train_dir: Path, eval_dir: Path
+) -> Path | None:
+    """Write `<local>/results/` (trials, per-language, languages, the corpora); None if no
+    trial ran yet."""
     tune = tune_dir(storage, name)
     trials, per_language = read_tune_dir(tune)
     if trials.empty:
@@ -47,5 +65,11 @@ def collect_results(storage: Storage, name: str, local: Path, train_dir: Path) -
     trials = normalise_trials(trials, tune.where)
     per_language = normalise_per_language(per_language, trials, tune.where)
     return write_results(
-        Results(trials, per_language, language_table(train_dir)), local / "results"
+        Results(
+            trials,
+            per_language,
+            language_table(train_dir),
+            data={"train": corpus_summary(train_dir), "eval": corpus_summary(eval_dir)},
+        ),
+        local / "results",
     )

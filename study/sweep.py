@@ -307,7 +307,7 @@ def run_study(
     total = max(len(trials), len(records))
     errored = sum(r.status == "ERROR" for r in records)
     interrupted = total - errored - sum(r.status == "TERMINATED" for r in records)
-    report = finish_study(cfg, storage, train_dir, report=not interrupted)
+    report = finish_study(cfg, storage, train_dir, eval_dir, report=not interrupted)
     phase("analysis")
     write_json(storage, {**timings, "per_trial": per_trial}, cfg.name, "timings.json")
     run = storage.ray_join(cfg.name)
@@ -315,14 +315,14 @@ def run_study(
 
 
 def finish_study(
-    cfg: StudyConfig, storage: Storage, train_dir: Path, *, report: bool = True
+    cfg: StudyConfig, storage: Storage, train_dir: Path, eval_dir: Path, *, report: bool = True
 ) -> Path | None:
     """Write the results tables and (with `report`) the report into the run (via a local
     staging dir if remote); returns the report's path."""
     from study.results import collect_results
 
     local = local_run_dir(cfg, storage)
-    results = collect_results(storage, cfg.name, local, train_dir)
+    results = collect_results(storage, cfg.name, local, train_dir, eval_dir)
     if results is None:
         return None
     path = None

@@ -76,7 +76,7 @@ def test_a_law_without_floor_shows_e_inf_at_its_bound_and_says_so():
     assert table["E∞ [95 % interval]"].tolist()[0] == "≈0 (at its bound)"
     assert table["E∞ [95 % interval]"].tolist()[1].startswith("0.")
     assert table["c [95 % interval]"].tolist()[0].startswith("0.")
-    assert "E∞ ≈ 0 in 1 of 2 fits: no error floor shows" in floor_note(fits)
+    assert "E∞ ≈ 0 in 1 of 2 determined fits: no error floor shows" in floor_note(fits)
     assert floor_note(fits.iloc[1:]) == ""
 
 

@@ -12,7 +12,7 @@ from test_analysis_helpers import write_ray_run
 from analysis import analyze
 from analysis.errors import InputError
 from analysis.metrics import DEFAULT_HEADLINE, DEFAULT_METRICS, DEFAULT_TRADEOFF
-from analysis.tables import load_results
+from analysis.tables import load_results, write_results
 from study.cli import main
 from study.config import AnalysisConfig
 
@@ -250,3 +250,25 @@ def test_cli_headline_picks_the_pair_the_answer_quotes(tmp_path, capsys):
     assert "tradeoff_cross_t2t_r1_vs_mono_t2i_r1.png" in md
     assert main([*args, "--headline", "mono.t2i.R1:cross.t2t.r1"]) == 2
     assert "mono.t2i.r1" in capsys.readouterr().err
+
+
+def test_the_corpora_of_a_run_are_named_under_the_question(tmp_path):
+    """A run's results/data.json (written by `study run`) names the corpora on the first screen,
+    and says which chosen languages the name source lacked."""
+    results = load_results(_table(tmp_path, seeds=2, sizes=(250, 500, 1000)))
+    corpus = {"name": "emoji-train", "source": "study emoji corpus generator v1, train split",
+              "num_items": 2000, "languages": ["en", "ja"], "left_out": ["hi", "mi"],
+              "names": "emoji 2.15.0 (the emoji package's fallback: no CLDR XML on the machine)"}  # fmt: skip
+    results.data = {"train": corpus, "eval": {**corpus, "name": "emoji-eval", "num_items": 200}}
+    run = tmp_path / "run"
+    write_results(results, run / "results")
+    assert load_results(run).data == results.data
+    md = analyze(run, bootstrap=0, metrics=["mono.t2i.r1", "cross.t2t.r1"]).read_text()
+    question = md.index("Question:")
+    line = next(p for p in md.split("\n\n") if p.startswith("Data:"))
+    assert question < md.index(line) < md.index("**")  # under the question, above the answer
+    assert line.startswith(
+        "Data: train emoji-train, 2,000 items in 2 languages (en ja); eval emoji-eval, 200 items"
+    )
+    assert "Names: emoji 2.15.0 (the emoji package's fallback" in line and "it lacks hi mi." in line
+    assert md.count("Data: ") == 1

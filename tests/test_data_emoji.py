@@ -167,11 +167,19 @@ def test_fallback_names_14_languages_without_keywords(tmp_path, monkeypatch, cap
     assert lexicon.names["de"][CAT] == "katzengesicht" and not lexicon.keywords["de"]
     assert not any("\U0001f3fb" <= c <= "\U0001f3ff" for e in lexicon.names["ja"] for c in e)
     out = tmp_path / "fb"
-    argv = ["data", "emoji", "--out", str(out), "--languages", "en", "ja", "--objects", "40"]
+    # A study written for CLDR (Hindi, Maori partly) still runs: the fallback leaves those out.
+    argv = ["data", "emoji", "--out", str(out), "--languages", "en", "ja", "hi", "--objects", "40"]
+    argv += ["--partial-languages", "mi"]
     assert main([*argv, "--scenes", "30", "--eval-scenes", "5", "--image-size", "16"]) == 0
-    assert "emoji package's 14-language fallback" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "emoji package's 14-language fallback" in printed
+    assert "left out, not in it: hi mi" in printed
     table = captions(out / "train")
     manifest = open_corpus(out / "train").manifest
+    assert manifest["languages"] == ["en", "ja"] and manifest["provenance"]["left_out"] == [
+        "hi",
+        "mi",
+    ]
     assert manifest["provenance"]["names"].startswith("emoji ")
     assert "right to left" in manifest["provenance"]["caption_1"]
     shown = {r["item_id"]: r["objects"] for r in scenes(out)["train"]}
@@ -181,7 +189,8 @@ def test_fallback_names_14_languages_without_keywords(tmp_path, monkeypatch, cap
         if lang == "en" and 1 in texts:
             assert texts[1] != texts[0]
     with pytest.raises(StudyError, match=r"no emoji names in language 'sw' .*fallback has ar de"):
-        build_emoji(tmp_path / "x", EmojiSettings(languages=("en", "sw")))
+        build_emoji(tmp_path / "x", EmojiSettings(languages=("sw", "mi")))
+    assert not (tmp_path / "x").exists()
 
 
 # ---------------------------------------------------------------- scenes and split

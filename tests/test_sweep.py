@@ -196,6 +196,9 @@ def test_every_arm_runs_on_hugging_face_towers(ray_cluster, study_cache, hf_dirs
     report = outcome.report.read_text()
     for series in ("hybrid α=0 (cross-only)", "hybrid α=0.5", "CLIP", "CLIP (en)", "pretrained"):
         assert f"| {series} |" in report, series
+    data = json.loads((root / "arms" / "results" / "data.json").read_text())
+    assert data["train"]["num_items"] > data["eval"]["num_items"] > 0
+    assert f"Data: train {data['train']['name']}, {data['train']['num_items']:,} items" in report
 
     run = f"file://{root}/arms"
     status = _status(run, capsys)

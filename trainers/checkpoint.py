@@ -19,8 +19,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from trainers.metric_names import PER_LANGUAGE_FILE
+
 STATE_FILE, TOKENIZER_DIR, JOB_FILE = "state.pt", "tokenizer", "job.json"
-MODEL_DIR, PER_LANGUAGE_FILE = "model", "per_language.csv"
+MODEL_DIR = "model"
 
 
 def rng_state() -> dict:

@@ -8,6 +8,8 @@ import difflib
 from trainers.corpus import is_known_language
 from trainers.errors import InputError
 
+# Per-language and per-pair values of an evaluation: a trial's file, also `study eval --out`'s.
+PER_LANGUAGE_FILE = "per_language.csv"
 RECALL_KS = (1, 5, 10)
 EN = "en"
 # Per-language figures: the value of these `mono.*` metrics for one language (`en.t2i.r1`, ...).

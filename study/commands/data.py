@@ -230,6 +230,7 @@ def _codes(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def _emoji(args: argparse.Namespace) -> int:
+    from study.data.emoji.names import fallback_missing
     from study.data.emoji.settings import EmojiSettings, settings_from_options
     from study.data.emoji.writer import build_emoji, resolve_inputs
 
@@ -237,7 +238,8 @@ def _emoji(args: argparse.Namespace) -> int:
     for name in ("languages", "partial_languages"):
         options[name] = _codes(options[name])
     settings = settings_from_options(**options)
-    print(resolve_inputs(settings).source.describe())  # checked inputs first: errors come early
+    inputs = resolve_inputs(settings)  # checked inputs first: errors come early
+    print(inputs.source.describe(fallback_missing(settings, inputs.source)))
     corpus = build_emoji(args.out, settings, overwrite=args.overwrite)
     _report(corpus.train)
     return _report(corpus.eval)

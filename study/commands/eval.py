@@ -11,7 +11,9 @@ import json
 import math
 from pathlib import Path
 
-METRICS_JSON, PER_LANGUAGE_CSV = "metrics.json", "per_language.csv"
+from trainers.metric_names import PER_LANGUAGE_FILE
+
+METRICS_JSON = "metrics.json"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +58,7 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
         metavar="DIR",
-        help=f"write {METRICS_JSON} (metrics and intervals) and {PER_LANGUAGE_CSV} (per-language "
+        help=f"write {METRICS_JSON} (metrics and intervals) and {PER_LANGUAGE_FILE} (per-language "
         "and per-pair values) into DIR (created if missing)",
     )
     p.add_argument("--json", action="store_true", help=f"print {METRICS_JSON} instead of a table")
@@ -71,7 +73,7 @@ def check_eval_args(args: argparse.Namespace) -> Path | None:
         raise StudyError(f"--block-size {args.block_size}: give a positive number of scores")
     if args.bootstrap < 0:
         raise StudyError(f"--bootstrap {args.bootstrap}: give 0 (no intervals) or more resamples")
-    return output_dir(args.out, (METRICS_JSON, PER_LANGUAGE_CSV))
+    return output_dir(args.out, (METRICS_JSON, PER_LANGUAGE_FILE))
 
 
 def report_result(result, args: argparse.Namespace, out: Path | None, source: dict) -> None:
@@ -89,7 +91,7 @@ def report_result(result, args: argparse.Namespace, out: Path | None, source: di
     if out is not None:
         text = json.dumps(document, indent=2) + "\n"
         write_file(out / METRICS_JSON, lambda p: p.write_text(text, encoding="utf-8"))
-        write_file(out / PER_LANGUAGE_CSV, lambda p: result.long.to_csv(p, index=False))
+        write_file(out / PER_LANGUAGE_FILE, lambda p: result.long.to_csv(p, index=False))
     if args.json:  # stdout holds the JSON document only
         print(json.dumps(document, indent=2))
         return
@@ -97,7 +99,7 @@ def report_result(result, args: argparse.Namespace, out: Path | None, source: di
     print(f"{described}; protocol {args.protocol}, {args.bootstrap} bootstrap resamples")
     print(metrics_table(metrics))
     if out is not None:
-        print(f"wrote {out / METRICS_JSON} and {out / PER_LANGUAGE_CSV}")
+        print(f"wrote {out / METRICS_JSON} and {out / PER_LANGUAGE_FILE}")
 
 
 def handle(args: argparse.Namespace) -> int:

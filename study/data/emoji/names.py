@@ -66,12 +66,14 @@ class NameSource:
         """Every XM3600 language this source has."""
         return tuple(code for code in XM3600_LANGUAGES if self.has(code))
 
-    def describe(self) -> str:
-        """One line: which names a corpus gets."""
+    def describe(self, left_out: tuple[str, ...] = ()) -> str:
+        """One line: which names a corpus gets (and the chosen languages the fallback lacks)."""
         if self.root is None:
+            lacks = f"; left out, not in it: {' '.join(left_out)}" if left_out else ""
             return (
                 f"names: the emoji package's {len(fallback.LANGUAGES)}-language fallback "
-                f"({fallback.VERSION}; no CLDR XML found, no keywords: caption 1 re-orders names)"
+                f"({fallback.VERSION}; no CLDR XML found, no keywords: caption 1 re-orders names"
+                f"{lacks})"
             )
         return f"names: CLDR XML at {self.root} ({self.version}; names + keywords)"
 
@@ -144,8 +146,30 @@ def corpus_languages(settings: EmojiSettings) -> tuple[str, ...]:
     return full + partial
 
 
+def fallback_missing(settings: EmojiSettings, source: NameSource) -> tuple[str, ...]:
+    """The chosen languages the emoji package fallback lacks (none with CLDR XML)."""
+    if source.root is not None:
+        return ()
+    chosen = [*(settings.languages or ()), *settings.partial_languages]
+    return tuple(code for code in chosen if not source.has(code))
+
+
 def resolve_languages(settings: EmojiSettings, source: NameSource) -> tuple[tuple, tuple]:
-    """(full, partial) languages of `settings`, checked against `source`."""
+    """(full, partial) languages of `settings`, checked against `source`.
+
+    With the emoji package fallback (no CLDR XML on this machine), chosen languages it lacks are
+    left out (`fallback_missing` names them) so that a study written for CLDR still runs; with
+    CLDR XML, a language it lacks is an error.
+    """
+    missing = fallback_missing(settings, source)
+    if missing and settings.languages and set(settings.languages) <= set(missing):
+        check_languages(source, settings.languages, "--languages (data.emoji.languages)")
+    settings = settings.model_copy(
+        update={
+            "languages": [c for c in settings.languages or () if c not in missing] or None,
+            "partial_languages": [c for c in settings.partial_languages if c not in missing],
+        }
+    )
     full = settings.languages or source.default_languages()
     if not full:
         raise StudyError(

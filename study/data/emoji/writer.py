@@ -11,7 +11,13 @@ import numpy as np
 
 from study.data.common import CaptionRows, item_key
 from study.data.emoji.captions import CAPTION_1, Captioner
-from study.data.emoji.names import Lexicon, NameSource, find_source, resolve_languages
+from study.data.emoji.names import (
+    Lexicon,
+    NameSource,
+    fallback_missing,
+    find_source,
+    resolve_languages,
+)
 from study.data.emoji.render import FONT_LICENCE, EmojiFont, compose, default_font, open_font
 from study.data.emoji.scenes import BACKGROUND, VOCABULARY, WORDS, Scene, draw_scenes
 from study.data.emoji.settings import EmojiSettings
@@ -125,6 +131,8 @@ def _provenance(inputs: Inputs, captioner: Captioner, settings: EmojiSettings) -
         "caption_0": CAPTION_0,
         "caption_1": CAPTION_1[captioner.has_keywords],
         "settings": settings.model_dump(mode="json"),
+        # Chosen languages the emoji package fallback lacks, left out of this corpus.
+        "left_out": list(fallback_missing(settings, inputs.source)),
     }
 
 
