@@ -15,6 +15,17 @@ torch.set_num_threads(1)
 
 # Small enough to train on in seconds, big enough that retrieval is far from trivial.
 CORPUS_ITEMS, CORPUS_EVAL_ITEMS = 400, 100
+# Report keys that measure time, not results: runs that must match compare everything else.
+TIMING_KEYS = (
+    "wall_s",
+    "accel_s",
+    "samples_per_s",
+    "train_s",
+    "eval_s",
+    "attempts",
+    "data_wait_s",
+    "data_wait_share",
+)
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,9 @@ from pathlib import Path
 import psutil
 import pytest
 import ray
+from conftest import TIMING_KEYS
 from ray._private import ray_constants
 from ray.cluster_utils import Cluster
-from test_ray_train import TIMING_KEYS
 
 from study.config import StudyConfig
 from study.data.sources import resolve_corpora

@@ -8,22 +8,13 @@ from pathlib import Path
 
 import pytest
 import ray.train
+from conftest import TIMING_KEYS
 
 from trainers.checkpoint import MODEL_DIR, PER_LANGUAGE_FILE
 from trainers.ray_train import RayReporter, build_torch_trainer, train_loop_per_worker
 
 pytestmark = pytest.mark.ray
 
-TIMING_KEYS = (
-    "wall_s",
-    "accel_s",
-    "samples_per_s",
-    "train_s",
-    "eval_s",
-    "attempts",
-    "data_wait_s",
-    "data_wait_share",
-)
 LAUNCH = {"num_workers": 2, "use_gpu": False, "resources_per_worker": {"CPU": 1}}
 
 

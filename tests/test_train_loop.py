@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 import torch
-from conftest import CORPUS_EVAL_ITEMS
+from conftest import CORPUS_EVAL_ITEMS, TIMING_KEYS
 from torch.nn.modules.module import register_module_forward_hook
 
 from trainers.checkpoint import MODEL_DIR, PER_LANGUAGE_FILE, load_state
@@ -16,17 +16,6 @@ from trainers.features import ensure_image_features
 from trainers.loop import NonFiniteLossError, run_training
 from trainers.model import load_pretrained
 from trainers.reporting import LocalReporter
-
-TIMING_KEYS = (
-    "wall_s",
-    "accel_s",
-    "samples_per_s",
-    "train_s",
-    "eval_s",
-    "attempts",
-    "data_wait_s",
-    "data_wait_share",
-)
 
 
 def _without_timing(metrics: dict) -> dict:
