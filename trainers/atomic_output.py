@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,3 +56,23 @@ def _move_into_place(tmp: Path, out: Path, overwrite: bool) -> None:
         ) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def cached_dir(target: str | Path, build: Callable[[Path], object]) -> Path:
+    """`target`, built on first use: `build(tmp)` fills a private temporary sibling that is then
+    renamed into place. Safe for concurrent builders: the first rename wins, later copies are
+    discarded, so readers only ever see a whole one."""
+    target = Path(target).expanduser()
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        build(tmp)
+        os.rename(tmp, target)
+    except OSError:
+        if not target.is_dir():  # else another builder renamed its copy first
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

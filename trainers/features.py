@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from trainers.atomic_output import cached_dir
 from trainers.config import ModelConfig, TowerConfig
 from trainers.corpus import open_corpus
 from trainers.feature_shards import FeatureShards, write_feature_shard
@@ -65,24 +63,16 @@ def ensure_image_features(
     corpus = open_corpus(corpus_dir)
     name = f"{tower_fingerprint(tower_cfg)}-{corpus.fingerprint()}"
     target = Path(cache_dir).expanduser() / FEATURES_DIR / name
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
-    try:
+
+    def build(tmp: Path) -> None:
         if use_ray:
             from trainers.feature_pool import extract_features_with_ray
 
             extract_features_with_ray(tower_cfg, corpus_dir, tmp, batch_size=batch_size)
         else:
             _extract_features(tower_cfg, corpus, tmp, device=device, batch_size=batch_size)
-        os.rename(tmp, target)
-    except OSError:
-        if not target.is_dir():  # else another caller renamed its copy first
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    return cached_dir(target, build)
 
 
 def _extract_features(

@@ -9,18 +9,15 @@ TOKEN_CACHE_ROWS are tokenised batch by batch in the loader workers instead.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from trainers.tokenizer import flat_token_ids, token_ids
+from trainers.atomic_output import cached_dir
+from trainers.tokenizer import caption_chunks, flat_token_ids, token_ids
 
 TOKENS_DIR = "token-ids"
 TOKEN_CACHE_ROWS = 2_000_000
-_CHUNK = 65536  # captions tokenised per call while building
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -49,31 +46,19 @@ class TokenIds:
 
 
 def ensure_token_ids(tokenizer, corpus, max_length: int, cache_dir: str | Path) -> TokenIds | None:
-    """The corpus's cached token ids (built if absent), or None for a corpus too large to cache.
-
-    Concurrent callers each write a private temporary dir and rename it into place.
-    """
-    rows = corpus.captions.num_rows
-    if rows > TOKEN_CACHE_ROWS:
+    """The corpus's cached token ids (built if absent), or None for a corpus too large to cache."""
+    if corpus.captions.num_rows > TOKEN_CACHE_ROWS:
         return None
+
+    def build(tmp: Path) -> None:
+        parts = [
+            flat_token_ids(token_ids(tokenizer, texts, max_length))
+            for texts in caption_chunks(corpus)
+        ]
+        flat = np.concatenate([p[0] for p in parts] or [np.zeros(0, np.int64)])
+        lengths = np.concatenate([p[1] for p in parts] or [np.zeros(0, np.int64)])
+        np.save(tmp / "ids.npy", flat.astype(np.int32))
+        np.save(tmp / "offsets.npy", np.concatenate([[0], np.cumsum(lengths)]))
+
     name = f"{tokenizer_fingerprint(tokenizer)}-{corpus.fingerprint()}-{max_length}"
-    target = Path(cache_dir).expanduser() / TOKENS_DIR / name
-    if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
-        try:
-            parts = [
-                flat_token_ids(token_ids(tokenizer, corpus.texts(np.arange(s, e)), max_length))
-                for s, e in ((s, min(s + _CHUNK, rows)) for s in range(0, rows, _CHUNK))
-            ]
-            flat = np.concatenate([p[0] for p in parts] or [np.zeros(0, np.int64)])
-            lengths = np.concatenate([p[1] for p in parts] or [np.zeros(0, np.int64)])
-            np.save(tmp / "ids.npy", flat.astype(np.int32))
-            np.save(tmp / "offsets.npy", np.concatenate([[0], np.cumsum(lengths)]))
-            os.rename(tmp, target)
-        except OSError:
-            if not target.is_dir():  # not a concurrent writer that got there first
-                raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return TokenIds(target)
+    return TokenIds(cached_dir(Path(cache_dir).expanduser() / TOKENS_DIR / name, build))

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Iterable
-from itertools import islice
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +13,9 @@ import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast
 
-_CHUNK = 50_000  # caption rows read at a time while training a tokenizer
+from trainers.atomic_output import cached_dir
+
+_CHUNK = 50_000  # caption rows read at a time (training a tokenizer, caching token ids)
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 # Scripts written without spaces between words: split them into characters before WordPiece.
 _UNSPACED_SCRIPTS = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
@@ -79,19 +77,19 @@ def _vocabulary(counts: Counter[str], vocab_size: int) -> list[str]:
     vocab = [*SPECIAL_TOKENS, *units]
     known = set(vocab)
     words = (w for w in sorted(counts, key=lambda w: (-counts[w], w)) if w not in known)
-    return vocab + list(islice(words, max(0, vocab_size - len(vocab))))
+    return vocab + list(itertools.islice(words, max(0, vocab_size - len(vocab))))
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
     """Build a WordPiece tokenizer from `texts` and save it (Hugging Face format) to `out_dir`.
 
     The vocabulary holds at most `vocab_size` tokens: the special tokens, every character
-    (alone and as a `##` continuation, so nothing is unknown; when that does not fit, only
-    what the corpus's words need), then the most frequent words
-    (ties alphabetical). When the characters alone exceed the size, the most frequent are kept
-    and a VocabularyWarning states the size that holds them all. Deterministic: the `tokenizers` trainers assign ids in hash-map order and differ from
-    run to run (huggingface/tokenizers#1794), which would make the same study train different
-    models.
+    (alone and as a `##` continuation, so nothing is unknown; when that does not fit, only what
+    the corpus's words need), then the most frequent words (ties alphabetical). When the
+    characters alone exceed the size, the most frequent are kept and a VocabularyWarning states
+    the size that holds them all. Deterministic: the `tokenizers` trainers assign ids in
+    hash-map order and differ from run to run (huggingface/tokenizers#1794), which would make the
+    same study train different models.
     """
     tok = _blank_tokenizer()
     counts: Counter[str] = Counter()
@@ -129,19 +127,7 @@ def ensure_tokenizer(
     place; the first rename wins and later ones are discarded.
     """
     target = Path(cache_dir).expanduser() / "tokenizers" / f"{fingerprint}-v{vocab_size}"
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        train_tokenizer(texts, vocab_size, tmp)
-        os.rename(tmp, target)
-    except OSError:
-        if not target.is_dir():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return cached_dir(target, lambda tmp: train_tokenizer(texts, vocab_size, tmp))
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
@@ -151,14 +137,16 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
     return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
 
 
+def caption_chunks(corpus) -> Iterator[list[str]]:
+    """Every caption text of `corpus` in row order, a chunk of rows at a time."""
+    rows = corpus.captions.num_rows
+    for start in range(0, rows, _CHUNK):
+        yield corpus.texts(np.arange(start, min(start + _CHUNK, rows)))
+
+
 def corpus_tokenizer(corpus, vocab_size: int, cache_dir: str | Path) -> Path:
     """The cached tokenizer trained on every caption of `corpus` (read in chunks)."""
-    rows = len(corpus.caption_index().item)
-    texts = (
-        text
-        for start in range(0, rows, _CHUNK)
-        for text in corpus.texts(np.arange(start, min(start + _CHUNK, rows)))
-    )
+    texts = itertools.chain.from_iterable(caption_chunks(corpus))
     return ensure_tokenizer(texts, corpus.fingerprint(), vocab_size, cache_dir)
 
 
