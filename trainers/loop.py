@@ -93,7 +93,7 @@ def _pair_embeddings(run: RunSetup, net, prepared: PreparedBatch):
 
 class _Tally:
     """Loss sums, sample counts and data waits since the last report, reduced over ranks on demand;
-    whole-run training and waiting seconds."""
+    this attempt's training and waiting seconds."""
 
     def __init__(self, world_size: int):
         self.world_size = world_size
@@ -167,7 +167,7 @@ def run_training(
         job.text_text_weight > 0,
     )
     tally = _Tally(world_size)
-    seconds = dict(run.seconds)  # training and evaluation time over all attempts
+    seconds = dict(run.seconds)  # training (from the tally) and evaluation time over all attempts
     stream = _batch_stream(run, job, use_it, use_tt, device, cpus)
 
     def evaluate(items: np.ndarray | None):
@@ -234,6 +234,7 @@ def run_training(
     def progress() -> dict:
         means, samples = tally.flush()
         run.samples_seen += samples
+        seconds["train_s"] = run.seconds["train_s"] + tally.train_s
         return {
             "step": run.step,
             "samples_seen": run.samples_seen,
@@ -248,7 +249,7 @@ def run_training(
         # A resumed run says so at once: which attempt, from which step.
         report({"step": run.step, "attempt": run.attempt, "resumed_from_step": run.step}, False)
     model.train()
-    step_clock = time.perf_counter()
+    tally.restart_clock()
     while run.step < run.steps:
         prepared = stream.next()
         with autocast(job.train.precision, device):
@@ -279,7 +280,6 @@ def run_training(
         cheap_eval = _every(run.step, job.eval.every) and run.step < run.steps
         log_only = _every(run.step, log_period) and run.step < run.steps
         if checkpoint or cheap_eval or log_only:
-            seconds["train_s"] += time.perf_counter() - step_clock
             metrics = progress()
             if cheap_eval and rank == 0:
                 items = None
@@ -288,12 +288,10 @@ def run_training(
                 metrics.update(evaluate(items).aggregates)
             report(metrics, checkpoint)
             tally.restart_clock()
-            step_clock = time.perf_counter()
 
-    seconds["train_s"] += time.perf_counter() - step_clock
+    metrics = progress()
     if stream is not None:
         stream.close()
-    metrics = progress()
     wait = {"data_wait_s": tally.wait_s, "data_wait_share": tally.wait_s / max(tally.train_s, 1e-9)}
     result = evaluate(None) if rank == 0 else None
     wall = run.wall_s + time.perf_counter() - started
