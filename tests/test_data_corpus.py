@@ -157,7 +157,7 @@ IMAGES3 = {"a": png(8), "b": png(8, (0, 0, 0)), "c": png(8, (1, 2, 3))}
 
 def test_images_and_captions_in_several_shards_read_as_one(tmp_path, monkeypatch):
     whole = open_corpus(write(tmp_path / "whole", rows=ROWS3, images=IMAGES3))
-    monkeypatch.setattr(trainers.corpus, "IMAGE_SHARD_ITEMS", 2)
+    monkeypatch.setattr(trainers.corpus_shards, "IMAGE_SHARD_ITEMS", 2)
     monkeypatch.setattr(trainers.corpus_shards, "CAPTION_SHARD_ROWS", 3)
     sharded = open_corpus(write(tmp_path / "sharded", rows=ROWS3, images=IMAGES3))
     assert [len(sharded.manifest["shards"][k]) for k in ("captions", "images")] == [3, 2]

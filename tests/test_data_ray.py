@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import study.data.image_import
+import trainers.corpus_shards
 from study.cli import main
 from study.data.wds import expand_shards
 from study.data.xm3600 import import_xm3600
@@ -63,7 +63,7 @@ def corpus_view(path: Path) -> tuple:
 def test_ray_data_import_writes_the_single_process_corpus(
     ray_cluster, embedded_corpus, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(study.data.image_import, "IMAGE_SHARD_ITEMS", 16)  # 7 shards, 7 tasks
+    monkeypatch.setattr(trainers.corpus_shards, "IMAGE_SHARD_ITEMS", 16)  # 7 shards, 7 tasks
     folder = embedded_corpus.eval_xm3600
     local, ray = (
         import_xm3600(

@@ -28,7 +28,6 @@ from trainers.corpus_format import (
     FORMAT_VERSION,
     IMAGE_MAGIC,
     IMAGE_SCHEMA,
-    IMAGE_SHARD_ITEMS,
     IMAGES_V1,
     ITEM_SCHEMA,
     ITEMS,
@@ -38,7 +37,7 @@ from trainers.corpus_format import (
     is_known_language,
     read_parquet,
 )
-from trainers.corpus_shards import ImageShard, finish_corpus, write_image_shard
+from trainers.corpus_shards import ImageShard, finish_corpus, image_shard_parts, write_image_shard
 from trainers.errors import InputError
 
 
@@ -70,6 +69,8 @@ class Corpus:
         self.manifest = manifest
         self.captions = captions
         self._items = items  # the item index (format 2); None for format 1
+        # shard -> (memory-mapped file, first row of each row group), opened on use
+        self._image_files: dict[int, tuple[pq.ParquetFile, np.ndarray]] = {}
 
     name = property(lambda self: str(self.manifest["name"]))
     languages = property(lambda self: tuple(self.manifest["languages"]))
@@ -122,10 +123,6 @@ class Corpus:
         shard = self._items["image_shard"].to_numpy(zero_copy_only=False)
         row = self._items["image_row"].to_numpy(zero_copy_only=False)
         return list(self.manifest["shards"]["images"]), shard.astype(np.int32), row
-
-    @cached_property
-    def _image_files(self) -> dict[int, tuple[pq.ParquetFile, np.ndarray]]:
-        return {}  # shard -> (memory-mapped file, first row of each row group), opened on use
 
     def _image_file(self, shard: int) -> tuple[pq.ParquetFile, np.ndarray]:
         if shard not in self._image_files:
@@ -272,12 +269,10 @@ def _write_image_shards(
     root: Path, item_ids: list[str], out: Path, *, images: Mapping[str, bytes], fmt: str
 ) -> list[ImageShard]:
     """The images in item order, IMAGE_SHARD_ITEMS per shard."""
-    shards = []
-    for number, start in enumerate(range(0, len(item_ids), IMAGE_SHARD_ITEMS)):
-        ids = item_ids[start : start + IMAGE_SHARD_ITEMS]
-        data = [images[i] for i in ids]
-        shards.append(write_image_shard(root, f"part-{number:05d}", ids, data, fmt, str(out)))
-    return shards
+    return [
+        write_image_shard(root, name, ids, [images[i] for i in ids], fmt, str(out))
+        for name, ids in image_shard_parts(item_ids)
+    ]
 
 
 def canonical_captions(captions, out: Path) -> pa.Table:

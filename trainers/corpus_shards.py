@@ -5,7 +5,7 @@ index and the manifest, by one process that knows every shard."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from trainers.corpus_format import (
     IMAGE_MAGIC,
     IMAGE_ROW_GROUP,
     IMAGE_SCHEMA,
+    IMAGE_SHARD_ITEMS,
     ITEM_SCHEMA,
     ITEMS,
     MANIFEST,
@@ -39,6 +40,12 @@ class ImageShard:
     item_ids: list[str]
     sha256: str
     image_format: str
+
+
+def image_shard_parts(item_ids: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+    """(name, item ids) of each image shard: IMAGE_SHARD_ITEMS items a shard, in item order."""
+    for number, start in enumerate(range(0, len(item_ids), IMAGE_SHARD_ITEMS)):
+        yield f"part-{number:05d}", list(item_ids[start : start + IMAGE_SHARD_ITEMS])
 
 
 def write_image_shard(

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from study.errors import StudyError
 from trainers.corpus import image_format_of
-from trainers.corpus_format import IMAGE_SHARD_ITEMS
-from trainers.corpus_shards import ImageShard, write_image_shard
+from trainers.corpus_shards import ImageShard, image_shard_parts, write_image_shard
 from trainers.errors import InputError
 from trainers.ray_data import RAY_DATA_MIN_ITEMS, ensure_ray, quiet_ray_data
 
@@ -113,16 +112,10 @@ class ImageWriter:
 
     def __call__(self, root: Path, item_ids: list[str], out: Path) -> list[ImageShard]:
         """The shards written under `root` for `item_ids` (errors name `out`)."""
-        jobs = []
-        for number, start in enumerate(range(0, len(item_ids), IMAGE_SHARD_ITEMS)):
-            ids = item_ids[start : start + IMAGE_SHARD_ITEMS]
-            jobs.append(
-                {
-                    "name": f"part-{number:05d}",
-                    "item_ids": ids,
-                    "sources": list(map(self._source, ids)),
-                }
-            )
+        jobs = [
+            {"name": name, "item_ids": ids, "sources": list(map(self._source, ids))}
+            for name, ids in image_shard_parts(item_ids)
+        ]
         use_ray = self.use_ray if self.use_ray is not None else len(item_ids) >= RAY_DATA_MIN_ITEMS
         if not use_ray:
             return [write_shard(str(root), **job, size=self.size, out=str(out)) for job in jobs]
