@@ -230,7 +230,6 @@ def _codes(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def _emoji(args: argparse.Namespace) -> int:
-    from study.data.emoji.names import fallback_missing
     from study.data.emoji.settings import EmojiSettings, settings_from_options
     from study.data.emoji.writer import build_emoji, resolve_inputs
 
@@ -239,7 +238,7 @@ def _emoji(args: argparse.Namespace) -> int:
         options[name] = _codes(options[name])
     settings = settings_from_options(**options)
     inputs = resolve_inputs(settings)  # checked inputs first: errors come early
-    print(inputs.source.describe(fallback_missing(settings, inputs.source)))
+    print(inputs.source.describe(inputs.left_out))
     corpus = build_emoji(args.out, settings, overwrite=args.overwrite)
     _report(corpus.train)
     return _report(corpus.eval)

@@ -163,26 +163,20 @@ def resolve_languages(settings: EmojiSettings, source: NameSource) -> tuple[tupl
     """
     missing = fallback_missing(settings, source)
     if missing and settings.languages and set(settings.languages) <= set(missing):
+        # Nothing of the chosen full languages would be left: the error names the first.
         check_languages(source, settings.languages, "--languages (data.emoji.languages)")
-    settings = settings.model_copy(
-        update={
-            "languages": [c for c in settings.languages or () if c not in missing] or None,
-            "partial_languages": [c for c in settings.partial_languages if c not in missing],
-        }
-    )
-    full = settings.languages or source.default_languages()
+    full = [c for c in settings.languages or () if c not in missing] or source.default_languages()
+    partial = [c for c in settings.partial_languages if c not in missing]
     if not full:
         raise StudyError(
             f"{source.describe()}: none of the XM3600 languages found; name some with --languages"
         )
-    both = sorted(set(full) & set(settings.partial_languages))
+    both = sorted(set(full) & set(partial))
     if both:
         raise StudyError(
             f"--partial-languages (data.emoji.partial_languages): '{both[0]}' is also among the "
             "full languages; list it in one of the two"
         )
     check_languages(source, full, "--languages (data.emoji.languages)")
-    check_languages(
-        source, settings.partial_languages, "--partial-languages (data.emoji.partial_languages)"
-    )
-    return tuple(full), tuple(settings.partial_languages)
+    check_languages(source, partial, "--partial-languages (data.emoji.partial_languages)")
+    return tuple(full), tuple(partial)

@@ -48,6 +48,7 @@ class Inputs:
     font: EmojiFont
     languages: tuple[str, ...]  # every object is named in each
     partial: tuple[str, ...]  # captioned where all of a scene's objects are named
+    left_out: tuple[str, ...]  # chosen languages the emoji package fallback lacks
 
     def identity(self) -> str:
         """A short hash of everything besides the settings that the output depends on."""
@@ -59,7 +60,8 @@ def resolve_inputs(settings: EmojiSettings) -> Inputs:
     """Name source, font and languages of `settings`, each checked (one-line errors)."""
     source = find_source(settings.cldr)
     full, partial = resolve_languages(settings, source)
-    return Inputs(source, open_font(settings.font), full, partial)
+    left_out = fallback_missing(settings, source)
+    return Inputs(source, open_font(settings.font), full, partial, left_out)
 
 
 def choose_vocabulary(
@@ -132,7 +134,7 @@ def _provenance(inputs: Inputs, captioner: Captioner, settings: EmojiSettings) -
         "caption_1": CAPTION_1[captioner.has_keywords],
         "settings": settings.model_dump(mode="json"),
         # Chosen languages the emoji package fallback lacks, left out of this corpus.
-        "left_out": list(fallback_missing(settings, inputs.source)),
+        "left_out": list(inputs.left_out),
     }
 
 
