@@ -40,16 +40,15 @@ def language_table(train_dir: Path):
 
 def corpus_summary(corpus_dir: Path) -> dict:
     """A corpus as `analysis.tables.DATA_FILE` records it (from its manifest)."""
-    from trainers.corpus import open_corpus
+    from trainers.corpus import read_manifest
 
-    manifest = open_corpus(corpus_dir).manifest
+    manifest = read_manifest(Path(corpus_dir))
     provenance = manifest.get("provenance") or {}
     summary = {k: manifest.get(k) for k in ("name", "source", "num_items", "languages")}
-    names = provenance.get("names")
-    if names and "names_dir" in provenance and not provenance["names_dir"]:
-        names += " (the emoji package's fallback: no CLDR XML on the machine, no keywords)"
-    elif names and provenance.get("names_dir"):
-        names += " annotations"
+    names = provenance.get("names")  # an emoji corpus's: CLDR XML, or the fallback without it
+    if names:
+        fallback = " (the emoji package's fallback: no CLDR XML on the machine, no keywords)"
+        names += " annotations" if provenance.get("names_dir") else fallback
     return {**summary, "names": names, "left_out": provenance.get("left_out")}
 
 

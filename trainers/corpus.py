@@ -176,7 +176,8 @@ class Corpus:
         return h.hexdigest()
 
 
-def _read_manifest(path: Path) -> dict:
+def read_manifest(path: Path) -> dict:
+    """A corpus directory's checked manifest.json (one-line errors), without reading its data."""
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise InputError(
@@ -204,7 +205,7 @@ def _read_manifest(path: Path) -> dict:
 def open_corpus(path: str | Path) -> Corpus:
     """Open a canonical corpus directory, format 2 or 1 (captions memory-mapped)."""
     path = Path(path).expanduser()
-    manifest = _read_manifest(path)
+    manifest = read_manifest(path)
 
     def read(name: str, schema: pa.Schema) -> pa.Table:
         # ParquetFile, not read_table: it spares `study search` the pyarrow.dataset import.
