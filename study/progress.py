@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ray.tune import Callback
 
+from study.metric_display import with_interval
 from study.plan import TrialSpec
 
 TRIAL_TIMES_FILE = "trial_times.json"  # in the driver's local run dir, merged into timings.json
@@ -36,16 +37,9 @@ def _duration(seconds: float) -> str:
 
 def format_metric(result: dict, name: str) -> str:
     """`name 0.21 [0.18, 0.24]` (the interval where the result carries `name.lo` / `name.hi`)."""
-    value = result.get(name)
-    if not isinstance(value, (int, float)):
+    if not isinstance(result.get(name), (int, float)):
         return f"{name} n/a"
-    lo, hi = result.get(f"{name}.lo"), result.get(f"{name}.hi")
-    ci = (
-        f" [{lo:.2f}, {hi:.2f}]"
-        if isinstance(lo, (int, float)) and isinstance(hi, (int, float))
-        else ""
-    )
-    return f"{name} {value:.2f}{ci}"
+    return f"{name} {with_interval(result, name, digits=2)}"
 
 
 def time_split(result: dict, wall: float) -> dict[str, float]:
