@@ -47,10 +47,14 @@ def _train_in_trial(job: TrainJob, launch: dict[str, Any]) -> tuple[dict, Any, s
     Returns the final metrics, the final checkpoint (as Tune persisted it, inside the trial dir)
     and where in the trial dir its per-language table is.
     """
-    torch.set_num_threads(max(1, int(launch["resources_per_worker"]["CPU"])))
+    cpus = launch["resources_per_worker"]["CPU"]
+    torch.set_num_threads(max(1, int(cpus)))
     resume = tune.get_checkpoint()
     with resume.as_directory() if resume is not None else nullcontext() as resume_dir:
-        final = run_training(job, device="cpu", reporter=TuneReporter(), resume_dir=resume_dir)
+        # The trial's CPUs, not the machine's, set the default loader-worker count (as on Ray Train).
+        final = run_training(
+            job, device="cpu", reporter=TuneReporter(), resume_dir=resume_dir, cpus=cpus
+        )
     checkpoint = tune.get_checkpoint()
     # A reused trial process has no trial dir of its own to write to, but the checkpoint is in it.
     table = f"{PurePosixPath(checkpoint.path).name}/{PER_LANGUAGE_FILE}" if checkpoint else None
